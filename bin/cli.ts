@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+/**
+ * xspot-cdk: the operator CLI. Each command lives in lib/cli/<name>.ts and exports
+ * `register(program)`; this file only wires them together and turns errors into one line.
+ */
+import { Command, CommanderError } from 'commander';
+import { reportError } from '../lib/cli/errors';
+import { registerConfigCommands } from '../lib/cli/config-commands';
+
+export function buildProgram(): Command {
+  const program = new Command('xspot-cdk')
+    .description('Deploy and operate Exostellar X-Spot on AWS')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerConfigCommands(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // commander already printed its message (unknown option, missing argument, --help ...)
+      return err.exitCode;
+    }
+    return reportError(err);
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}
