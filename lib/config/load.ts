@@ -1,0 +1,273 @@
+/**
+ * Reads the YAML config file, parses it with the zod schema, derives defaults and runs the
+ * validators: the one place config enters the program. Unreadable or malformed files raise a
+ * one-line UserError with file:line; everything else comes back as findings.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { z } from 'zod';
+import { UserError } from '../cli/errors';
+import { applyAcknowledgements, type Finding, hasErrors, pathToString } from './findings';
+import { resolveConfig, type XspotConfig } from './resolve';
+import { ConfigSchema } from './schema';
+import { validateConfig } from './validate';
+
+/** Environment variable that selects the config file when no path is given. */
+export const CONFIG_ENV = 'XSPOT_CONFIG';
+
+/** The package root (holds package.json), from either the TypeScript sources or dist/. */
+export function packageRoot(): string {
+  let dir = __dirname;
+  for (;;) {
+    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'config'))) return dir;
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error('cannot find the xspot-cdk package root');
+    dir = up;
+  }
+}
+
+export function defaultConfigPath(): string {
+  return path.join(packageRoot(), 'config', 'default.yaml');
+}
+
+/** The config path to use: the explicit one, then $XSPOT_CONFIG, then the embedded default. */
+export function chooseConfigPath(explicit?: string, env: NodeJS.ProcessEnv = process.env): string {
+  return explicit ?? (env[CONFIG_ENV] || undefined) ?? defaultConfigPath();
+}
+
+export interface SiteScripts {
+  readonly startup: string;
+  readonly jobStartupUser: string;
+  readonly jobStartupRoot: string;
+  readonly jobCleanupUser: string;
+  readonly jobCleanupRoot: string;
+}
+
+export interface ConfigCheck {
+  readonly path: string;
+  /** Present when the file parsed against the schema (findings may still hold errors). */
+  readonly config?: XspotConfig;
+  readonly findings: readonly Finding[];
+  /** The site hook scripts the config names (or the shipped no-op defaults). */
+  readonly siteScripts?: SiteScripts;
+}
+
+export interface LoadedConfig {
+  readonly path: string;
+  readonly config: XspotConfig;
+  readonly findings: readonly Finding[];
+  readonly siteScripts: SiteScripts;
+}
+
+function readText(file: string, what: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UserError(`${what} not found: ${file}`);
+    if (code === 'EISDIR') throw new UserError(`${what} is a directory, not a file: ${file}`);
+    if (code === 'EACCES') throw new UserError(`${what} is not readable (permission denied): ${file}`);
+    throw new UserError(`cannot read ${what} ${file}: ${(e as Error).message}`);
+  }
+}
+
+function locate(doc: Document, counter: LineCounter, file: string, p: readonly PropertyKey[], key?: string): string | undefined {
+  let node: unknown = doc.contents;
+  let range: readonly number[] | undefined = (node as Node | null)?.range ?? undefined;
+  const steps = key === undefined ? p : [...p, key];
+  for (const step of steps) {
+    if (!isMap(node) && !(node && typeof node === 'object' && 'items' in node)) break;
+    const items = (node as { items: unknown[] }).items;
+    if (isMap(node)) {
+      const pair = node.items.find((it) => isScalar(it.key) && it.key.value === step);
+      if (!pair) break;
+      range = (isScalar(pair.key) ? pair.key.range : undefined) ?? range;
+      node = pair.value;
+      if (step !== steps[steps.length - 1] || key === undefined) range = (pair.value as Node | null)?.range ?? range;
+    } else if (typeof step === 'number' && items[step]) {
+      node = items[step];
+      range = (node as Node).range ?? range;
+    } else break;
+  }
+  if (!range) return undefined;
+  const pos = counter.linePos(range[0]);
+  return `${file}:${pos.line}:${pos.col}`;
+}
+
+function valueAt(root: unknown, p: readonly PropertyKey[]): unknown {
+  let v: unknown = root;
+  for (const step of p) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[step];
+  }
+  return v;
+}
+
+/** Known keys of the object schema at `p`, for "unknown key" messages. */
+function knownKeys(p: readonly PropertyKey[]): string[] {
+  // biome-ignore lint/suspicious/noExplicitAny: walking zod's internal definition tree
+  let s: any = ConfigSchema;
+  for (const step of p) {
+    while (s?._zod?.def && ['default', 'prefault', 'optional', 'pipe'].includes(s._zod.def.type)) {
+      s = s._zod.def.innerType ?? s._zod.def.in;
+    }
+    if (typeof step === 'number') s = s?._zod?.def?.element;
+    else s = s?._zod?.def?.shape?.[step];
+  }
+  while (s?._zod?.def && ['default', 'prefault', 'optional', 'pipe'].includes(s._zod.def.type)) {
+    s = s._zod.def.innerType ?? s._zod.def.in;
+  }
+  return s?._zod?.def?.shape ? Object.keys(s._zod.def.shape) : [];
+}
+
+function issueToFindings(issue: z.core.$ZodIssue, raw: unknown): Finding[] {
+  const p = issue.path;
+  const value = valueAt(raw, p);
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return issue.keys.map((k) => ({
+        id: 'unknown-key',
+        severity: 'error' as const,
+        path: pathToString([...p, k]),
+        value: valueAt(raw, [...p, k]),
+        message: 'unknown key',
+        allowed: knownKeys(p).join(', ') || 'no keys here',
+      }));
+    case 'invalid_type':
+      return [
+        {
+          id: 'invalid-type',
+          severity: 'error',
+          path: pathToString(p),
+          value,
+          message: value === undefined ? 'is required' : `expected ${issue.expected}, got ${Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value}`,
+          allowed: `a ${issue.expected}`,
+        },
+      ];
+    case 'invalid_value':
+      return [
+        {
+          id: 'invalid-value',
+          severity: 'error',
+          path: pathToString(p),
+          value,
+          message: 'is not one of the allowed values',
+          allowed: issue.values.map((v) => JSON.stringify(v)).join(' | '),
+        },
+      ];
+    case 'invalid_union':
+      return [
+        {
+          id: 'invalid-value',
+          severity: 'error',
+          path: pathToString(p),
+          value,
+          message: 'does not match any allowed form',
+          allowed: p[p.length - 1] === 'parentImage' ? '{ amiId } | { ssmParameter } | { name, owners }' : 'see the config reference',
+        },
+      ];
+    case 'too_small':
+    case 'too_big': {
+      const bound = issue.code === 'too_small' ? `>= ${String(issue.minimum)}` : `<= ${String(issue.maximum)}`;
+      const what = issue.origin === 'array' ? 'items' : issue.origin === 'string' ? 'characters' : '';
+      return [{ id: 'out-of-range', severity: 'error', path: pathToString(p), value, message: issue.message, allowed: `${bound}${what ? ` ${what}` : ''}` }];
+    }
+    default:
+      return [{ id: 'invalid-value', severity: 'error', path: pathToString(p), value, message: issue.message }];
+  }
+}
+
+const SCRIPT_KEYS = ['startup', 'jobStartupUser', 'jobStartupRoot', 'jobCleanupUser', 'jobCleanupRoot'] as const;
+const DEFAULT_SCRIPT_FILES: Record<(typeof SCRIPT_KEYS)[number], string> = {
+  startup: 'startup.sh',
+  jobStartupUser: 'job_startup_user.sh',
+  jobStartupRoot: 'job_startup_root.sh',
+  jobCleanupUser: 'job_cleanup_user.sh',
+  jobCleanupRoot: 'job_cleanup_root.sh',
+};
+
+function loadSiteScripts(config: XspotConfig, configFile: string): { scripts: SiteScripts; findings: Finding[] } {
+  const findings: Finding[] = [];
+  const out: Record<string, string> = {};
+  for (const key of SCRIPT_KEYS) {
+    const given = config.containers.scripts[key];
+    const file = given
+      ? path.resolve(path.dirname(configFile), given)
+      : path.join(packageRoot(), 'config', 'hooks', DEFAULT_SCRIPT_FILES[key]);
+    try {
+      out[key] = fs.readFileSync(file, 'utf8');
+    } catch (e) {
+      findings.push({
+        id: 'hook-script-unreadable',
+        severity: 'error',
+        path: `containers.scripts.${key}`,
+        value: given,
+        message: `cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
+        allowed: 'a readable .sh file, relative to the config file or absolute',
+      });
+    }
+  }
+  return { scripts: out as unknown as SiteScripts, findings };
+}
+
+/** Parses and validates YAML text. `file` is used for messages and relative script paths. */
+export function checkConfigText(text: string, file: string): ConfigCheck {
+  const counter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0];
+    const pos = e.linePos?.[0];
+    const where = pos ? `${file}:${pos.line}:${pos.col}` : file;
+    throw new UserError(`${where}: invalid YAML: ${e.message.split('\n')[0]}`);
+  }
+  const raw = doc.toJS() ?? {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new UserError(`${file}:1:1: the config must be a YAML mapping of sections (deployment:, network:, ...), got ${Array.isArray(raw) ? 'a list' : typeof raw}`);
+  }
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const findings = parsed.error.issues.flatMap((issue) =>
+      issueToFindings(issue, raw).map((f) => {
+        const segs = issue.code === 'unrecognized_keys' ? issue.path : issue.path;
+        const key = issue.code === 'unrecognized_keys' ? f.path.split('.').pop() : undefined;
+        const location = locate(doc, counter, file, segs, key);
+        return location ? { ...f, location } : f;
+      }),
+    );
+    return { path: file, findings };
+  }
+  const config = resolveConfig(parsed.data);
+  const { scripts, findings: scriptFindings } = loadSiteScripts(config, file);
+  const findings = applyAcknowledgements([...validateConfig(config), ...scriptFindings], config.acknowledgedWarnings).map((f) => {
+    const segs = f.path.split(/\.|\[(\d+)\]/).filter((s) => s !== undefined && s !== '').map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+    const location = locate(doc, counter, file, segs);
+    return location ? { ...f, location } : f;
+  });
+  return { path: file, config, findings, siteScripts: scripts };
+}
+
+/** Reads and checks a config file; throws UserError only when the file cannot be read or parsed as YAML. */
+export function checkConfigFile(explicit?: string): ConfigCheck {
+  const file = chooseConfigPath(explicit);
+  return checkConfigText(readText(file, 'config file'), file);
+}
+
+/**
+ * Loads a config that must be valid: throws a UserError whose message lists every error, one
+ * per line. Warnings come back in `findings` for the caller to show.
+ */
+export function loadConfig(explicit?: string): LoadedConfig {
+  const check = checkConfigFile(explicit);
+  if (!check.config || !check.siteScripts || hasErrors(check.findings)) {
+    throw new ConfigErrors(check);
+  }
+  return { path: check.path, config: check.config, findings: check.findings, siteScripts: check.siteScripts };
+}
+
+export class ConfigErrors extends UserError {
+  constructor(readonly check: ConfigCheck) {
+    const errors = check.findings.filter((f) => f.severity === 'error');
+    super(`${check.path}: ${errors.length} config error${errors.length === 1 ? '' : 's'} (run xspot-cdk check-config for details)`);
+  }
+}

@@ -1,0 +1,279 @@
+/**
+ * The one config file that describes a whole X-Spot deployment (YAML on disk, camelCase keys).
+ * Every setting the onboarding guide names is here with the guide's default; `.describe()`
+ * carries the guide's own name for it (env.cfg / config.toml / dockerWrapper.toml keys) into the
+ * exported JSON Schema so editors show it. Cross-field rules live in validate.ts.
+ */
+import { z } from 'zod';
+import { ALLOW, type AllowList } from './patterns';
+
+const str = (a: AllowList) => z.string().regex(a.pattern, { message: `must be ${a.allowed}` });
+
+/** Directories: trailing slashes are stripped, as env.cfg does. */
+const dir = () =>
+  z
+    .string()
+    .transform((v) => (v.length > 1 ? v.replace(/\/+$/, '') : v))
+    .pipe(str(ALLOW.absolutePath));
+
+const ipv4Cidr = z
+  .string()
+  .regex(/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(\d|[12]\d|3[0-2])$/, {
+    message: 'must be an IPv4 CIDR block such as 10.0.0.0/16',
+  });
+
+const posInt = (max?: number) => {
+  const i = z.number().int({ message: 'must be a whole number' }).positive({ message: 'must be greater than 0' });
+  return max === undefined ? i : i.max(max, { message: `must be at most ${max}` });
+};
+
+const tags = z.record(str(ALLOW.tagKey), str(ALLOW.tagValue));
+
+// ---------------------------------------------------------------------------------------------
+export const DeploymentSchema = z
+  .strictObject({
+    name: str(ALLOW.deploymentName).default('xspot').describe('Deployment name: prefixes stacks, resources and tags'),
+    region: str(ALLOW.region).default('us-east-1').describe('AWS region (GovCloud is not supported)'),
+    account: str(ALLOW.account).optional().describe('AWS account id; when set, deploys are pinned to it'),
+    tags: tags.default({}).describe('Tags applied to every resource'),
+  })
+  .describe('Where and under which name X-Spot is deployed');
+
+const IngressRuleSchema = z.strictObject({
+  description: z.string().min(1).max(200).regex(/^[A-Za-z0-9 ._:/()#,@+=&;{}!$*-]+$/, {
+    message: 'must be 1-200 characters of letters, digits, spaces and ._:/()#,@+=&;{}!$*-',
+  }),
+  protocol: z.enum(['tcp', 'udp', 'icmp']).default('tcp'),
+  fromPort: z.number().int().min(0).max(65535),
+  toPort: z.number().int().min(0).max(65535).optional().describe('Defaults to fromPort'),
+  cidrs: z.array(ipv4Cidr).min(1),
+});
+
+const NewVpcSchema = z.strictObject({
+  cidr: ipv4Cidr.default('10.0.0.0/16'),
+  maxAzs: posInt(6).default(2),
+  natGateways: z.enum(['one', 'perAz']).default('one').describe('One NAT gateway, or one per AZ for resilience'),
+});
+
+const ExistingSubnetSchema = z.strictObject({
+  id: str(ALLOW.subnetId),
+  cidr: ipv4Cidr,
+  availabilityZone: str(ALLOW.az),
+  routeTableId: str(ALLOW.routeTableId).optional(),
+});
+
+const ExistingVpcSchema = z.strictObject({
+  vpcId: str(ALLOW.vpcId),
+  cidrBlocks: z.array(ipv4Cidr).min(1).describe('Every CIDR block of the VPC, including secondary ones'),
+  privateSubnets: z.array(ExistingSubnetSchema).min(1).describe('Subnets for controllers and workers (behind a NAT)'),
+});
+
+export const NetworkSchema = z
+  .strictObject({
+    newVpc: NewVpcSchema.optional().describe('Create a VPC (the default when existingVpc is not set)'),
+    existingVpc: ExistingVpcSchema.optional().describe('Use an existing VPC; no AWS lookups at synth time'),
+    applicationIngress: z
+      .array(IngressRuleSchema)
+      .default([])
+      .describe('Inbound rules the site needs (SSH, license, license-vendor-daemon ports), from the given CIDRs only'),
+    allowWorldIngress: z.boolean().default(false).describe('Allow 0.0.0.0/0 in applicationIngress (discouraged)'),
+    flowLogRetentionDays: posInt(3653).default(90),
+  })
+  .describe('The guide\'s "Prerequisites": VPC, subnets, NAT, security group');
+
+export const IamSchema = z.strictObject({
+  roleNamePrefix: str(ALLOW.roleNamePrefix).optional().describe('Prefix for every IAM role name (sites with IAM naming rules)'),
+  permissionsBoundaryArn: str(ALLOW.iamPolicyArn).optional().describe('Permissions boundary attached to every role'),
+  sessionManager: z.boolean().default(true).describe('Grant SSM Session Manager access (instead of SSH keys)'),
+});
+
+const ExistingStorageSchema = z.strictObject({
+  fileSystemId: str(ALLOW.fileSystemId).optional().describe('FSx/EFS id, for check-config --live and tagging'),
+  dnsName: str(ALLOW.hostname).describe('Server DNS name or IP'),
+  exportPath: dir().default('/').describe('NFS export or ONTAP junction path'),
+  mountName: str(ALLOW.lustreMountName).optional().describe('FSx for Lustre mount name'),
+  mountOptions: str(ALLOW.mountOptions).optional(),
+});
+
+export const StorageSchema = z
+  .strictObject({
+    type: z.enum(['efs', 'nfs', 'lustre', 'ontap']).default('efs').describe('efs creates a file system; the others use an existing one'),
+    mountPoint: dir().default('/efs').describe('Where the shared file system is mounted on controllers'),
+    efs: z
+      .strictObject({
+        throughputMode: z.enum(['elastic', 'bursting']).default('elastic'),
+        performanceMode: z.enum(['generalPurpose', 'maxIO']).default('generalPurpose'),
+        backups: z.boolean().default(true).describe('AWS Backup automatic backups'),
+        removalPolicy: z.enum(['retain', 'destroy']).default('retain'),
+      })
+      .prefault({}),
+    existing: ExistingStorageSchema.optional(),
+  })
+  .describe('Shared storage for REMOTE_DIR');
+
+export const XspotSchema = z
+  .strictObject({
+    remoteDir: dir().default('/efs/deploy').describe('REMOTE_DIR: shared storage that houses production assets'),
+    containerFsSize: str(ALLOW.size).default('50G').describe('CONTAINER_FS_SIZE: max disk a container may use'),
+    imageDeployDir: dir().optional().describe('IMAGE_DEPLOY_DIR (default ${REMOTE_DIR}/images)'),
+    scriptDeployDir: dir().optional().describe('SCRIPT_DEPLOY_DIR (default ${REMOTE_DIR}/scripts)'),
+    lustreNeeded: z.boolean().default(false).describe('LUSTRE_NEEDED'),
+    autofsNeeded: z.boolean().default(false).describe('AUTOFS_NEEDED'),
+    ldapsNeeded: z.boolean().default(false).describe('LDAPS_NEEDED'),
+    sssdNeeded: z.boolean().default(false).describe('SSSD_NEEDED'),
+    ontapNeeded: z.boolean().default(false).describe('ONTAP_NEEDED'),
+    ontapFolders: z.array(dir()).default([]).describe('ONTAP_FOLDERS: ONTAP folders the container needs'),
+    imageNameList: z.array(str(ALLOW.imageName)).min(1).default(['docker-base']).describe('IMAGE_NAME_LIST'),
+    rpmVersion: str(ALLOW.packageVersion).default('xspot-1.3.0.1-rc_5cb0ffb0.el7').describe('XSPOT_RPM_VERSION'),
+    platformVersion: str(ALLOW.packageVersion)
+      .default('xcontainer-4.12.0-v23.08.07+abaaf51.el7')
+      .describe('XSPOT_PLATFORM'),
+    kernelVersion: str(ALLOW.packageVersion).default('kernel-4.19.49_xcontainer-v23.08.07+abaaf51').describe('XSPOT_KERNEL'),
+    guestKernelVersion: str(ALLOW.packageVersion)
+      .default('xspot-guest-kernel-4.19.49-v23.08.07-abaaf5112.el7')
+      .describe('XSPOT_GUEST_KERNEL'),
+    cliWrapperVersion: str(ALLOW.packageVersion).default('XSpotCLIWrapper-v2.0.0-0192f37.el7').describe('CLI_WRAPPER_VERSION'),
+    isSystemd: z.boolean().default(true).describe('IS_SYSTEMD (false selects the non-systemd assets)'),
+    repositoryUrl: str(ALLOW.url).default('https://rpm.exostellar.io/').describe('X-Spot RPM repository'),
+  })
+  .describe('env.cfg');
+
+export const WorkersSchema = z
+  .strictObject({
+    ami: str(ALLOW.amiId).optional().describe('config.toml ami: the worker AMI built by the image pipeline'),
+    overlayPrefix: ipv4Cidr.default('192.168.137.0/24').describe('config.toml overlay_prefix'),
+    onDemandTypes: z.array(str(ALLOW.instanceTypeOrFamily)).min(1).default(['r5', 'r5n', 'r5b', 'r5d']),
+    spotFleetTypes: z.array(str(ALLOW.instanceTypeOrFamily)).min(1).default(['r5', 'r5n', 'r5b', 'r5d']),
+    hyperthreadingDisabled: z.boolean().default(false),
+    instanceTags: tags.default({ Name: 'xspot-worker' }).describe('[aws.instance_tags]'),
+  })
+  .describe('config.toml: the workers X-Spot launches');
+
+export const LicenseSchema = z.strictObject({
+  key: str(ALLOW.licenseKey).default('x-spot-metering').describe('[license] key'),
+});
+
+const hookScript = z
+  .string()
+  .regex(/^[A-Za-z0-9._/-]+\.sh$/, { message: 'must be a path to a .sh file (relative to the config file or absolute)' });
+
+export const ContainersSchema = z
+  .strictObject({
+    containerImage: str(ALLOW.imageName).default('docker-base').describe('container_image'),
+    approvedContainerImages: z.array(str(ALLOW.imageName)).min(1).default(['docker-base']),
+    logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
+    envVarFilter: z.array(str(ALLOW.envVarName)).default([]).describe('env_var_filter: variables NOT passed into the container'),
+    containerStartTimeoutMinutes: posInt(24 * 60).default(30).describe('container_start_timeout (minutes)'),
+    randBackoffRatio: z.number().default(0.5).describe('rand_backoff_ratio, 0 <= x < 1'),
+    runtime: z.enum(['runxc', 'runc']).default('runxc'),
+    scripts: z
+      .strictObject({
+        startup: hookScript.optional().describe('container_startup: startup.sh'),
+        jobStartupUser: hookScript.optional(),
+        jobStartupRoot: hookScript.optional(),
+        jobCleanupUser: hookScript.optional(),
+        jobCleanupRoot: hookScript.optional(),
+      })
+      .prefault({})
+      .describe('Site hook scripts (files you supply); the defaults do nothing'),
+  })
+  .describe('dockerWrapper.toml: exorun');
+
+export const LogsSchema = z.strictObject({
+  logPath: dir().default('/var/log/xspot').describe('log_upload.env LOG_PATH'),
+  s3Sync: z.boolean().default(true),
+  syncIntervalMinutes: posInt(24 * 60).default(60),
+  transitionToInfrequentAccessDays: posInt().default(30),
+  expireDays: posInt().default(365),
+});
+
+export const ControllersSchema = z.strictObject({
+  instanceType: str(ALLOW.instanceType).default('m5d.xlarge'),
+  amiId: str(ALLOW.amiId).default('ami-0123456789abcdef0').describe('EL7-family controller image (a validated compute node)'),
+  minCapacity: z.number().int().min(0).default(1),
+  maxCapacity: posInt(100).default(2),
+  desiredCapacity: z.number().int().min(0).default(1),
+  maxContainers: posInt(245).optional().describe('Containers per controller (default: what the docker disk holds)'),
+  maxWorkers: posInt(122).optional().describe('Workers per controller (default: maxContainers)'),
+  dockerVolumeGb: posInt(16384).optional().describe('EBS volume for docker when the type has no instance store'),
+  rootVolumeGb: posInt(16384).default(50),
+  keyPairName: str(ALLOW.keyPairName).optional().describe('SSH key pair (Session Manager is the default)'),
+  detailedMonitoring: z.boolean().default(true),
+  bootstrapTimeoutMinutes: posInt(120).default(45).describe('Launch hook: how long a boot may take'),
+  heartbeatSeconds: z.number().int().min(30).max(7200).default(300),
+  drainTimeoutMinutes: posInt(48 * 60).default(120).describe('Terminate hook: how long running jobs may finish'),
+});
+
+export const UpgradeSchema = z.strictObject({
+  canary: z.boolean().default(true).describe('Replace one controller first and wait at a checkpoint'),
+  checkpointDelayMinutes: posInt(2880).default(60),
+  minHealthyPercentage: z.number().int().min(0).max(100).default(100),
+  maxHealthyPercentage: z.number().int().min(100).max(200).default(200),
+  instanceWarmupMinutes: posInt(120).default(20),
+  autoRollback: z.boolean().default(true),
+});
+
+const ParentImageSchema = z.union([
+  z.strictObject({ amiId: str(ALLOW.amiId) }),
+  z.strictObject({ ssmParameter: str(ALLOW.ssmParameter) }),
+  z.strictObject({ name: str(ALLOW.amiNameFilter), owners: z.array(str(ALLOW.amiOwner)).min(1) }),
+]);
+
+const WorkerMountSchema = z.strictObject({
+  type: z.enum(['nfs', 'ontap']).default('nfs'),
+  server: str(ALLOW.hostname),
+  export: dir(),
+  mountPoint: dir(),
+  options: str(ALLOW.mountOptions).optional(),
+});
+
+export const WorkerImageSchema = z.strictObject({
+  parentImage: ParentImageSchema.default({ name: 'CentOS Linux 7 x86_64*', owners: ['125523088429'] }).describe(
+    'EL7-family parent: { amiId } | { ssmParameter } | { name, owners }',
+  ),
+  builderInstanceTypes: z.array(str(ALLOW.instanceType)).min(1).default(['c5.xlarge', 'm5.xlarge']),
+  rootVolumeGb: posInt(16384).default(30),
+  schedule: str(ALLOW.scheduleExpression).optional().describe('Pipeline schedule; manual when unset'),
+  keepImages: posInt(100).default(3).describe('Images kept by the lifecycle policy'),
+  mounts: z.array(WorkerMountSchema).default([]).describe('customize_worker_ami.sh mounts (ONTAP/NFS)'),
+});
+
+export const SchedulerSchema = z.strictObject({
+  type: z.enum(['slurm', 'gridengine', 'lsf', 'none']).default('slurm'),
+  queues: z.array(str(ALLOW.queueName)).min(1).default(['xspot']),
+  image: str(ALLOW.imageName).default('docker-base').describe('DOCKER_IMAGE for scheduler jobs'),
+  exorunPath: dir().default('/usr/bin/exorun'),
+  controllerCpus: posInt(64).default(1),
+  controllerMemoryMb: posInt(65536).default(50),
+  defaultCpus: posInt().default(1),
+  defaultMemoryGb: posInt().default(1),
+  slotsPerController: posInt().optional().describe('Job slots per controller (at most 80; default maxContainers)'),
+  realSubmitCommand: dir().optional().describe('Path of the original sbatch/qsub/bsub for the wrappers'),
+});
+
+const AcknowledgementSchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9-]+$/, { message: 'must be a warning id such as controller-no-local-nvme' }),
+  reason: z.string().min(3, { message: 'must say why the warning is acceptable' }),
+});
+
+export const ConfigSchema = z.strictObject({
+  deployment: DeploymentSchema.prefault({}),
+  network: NetworkSchema.prefault({}),
+  iam: IamSchema.prefault({}),
+  storage: StorageSchema.prefault({}),
+  xspot: XspotSchema.prefault({}),
+  workers: WorkersSchema.prefault({}),
+  license: LicenseSchema.prefault({}),
+  containers: ContainersSchema.prefault({}),
+  logs: LogsSchema.prefault({}),
+  controllers: ControllersSchema.prefault({}),
+  upgrade: UpgradeSchema.prefault({}),
+  workerImage: WorkerImageSchema.prefault({}),
+  scheduler: SchedulerSchema.prefault({}),
+  acknowledgedWarnings: z.array(AcknowledgementSchema).default([]).describe('Warnings accepted by id, with a reason'),
+});
+
+/** The config as written (before defaults). */
+export type XspotConfigInput = z.input<typeof ConfigSchema>;
+/** The parsed config, every default filled in. */
+export type ParsedConfig = z.output<typeof ConfigSchema>;
