@@ -35,6 +35,9 @@ export function cidrContains(outer: string, inner: string): boolean {
 /** Whether the address part has host bits set (10.0.0.1/16). */
 export function hasHostBits(text: string): boolean {
   const c = parseCidr(text);
-  const ip = text.split('/')[0].split('.').reduce((acc, o) => ((acc << 8) | +o) >>> 0, 0);
+  const ip = text
+    .split('/')[0]
+    .split('.')
+    .reduce((acc, o) => ((acc << 8) | +o) >>> 0, 0);
   return ip !== c.network;
 }

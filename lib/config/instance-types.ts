@@ -9,8 +9,32 @@ export type CpuVendor = 'intel' | 'amd' | 'graviton' | 'unknown';
 
 /** Families that run on the Xen hypervisor (not Nitro). */
 const XEN_FAMILIES = new Set([
-  'c1', 'c3', 'c4', 'cc2', 'cr1', 'd2', 'f1', 'g2', 'g3', 'g3s', 'h1', 'hs1', 'i2', 'i3', 'm1', 'm2', 'm3', 'm4',
-  'p2', 'p3', 'r3', 'r4', 't1', 't2', 'x1', 'x1e',
+  'c1',
+  'c3',
+  'c4',
+  'cc2',
+  'cr1',
+  'd2',
+  'f1',
+  'g2',
+  'g3',
+  'g3s',
+  'h1',
+  'hs1',
+  'i2',
+  'i3',
+  'm1',
+  'm2',
+  'm3',
+  'm4',
+  'p2',
+  'p3',
+  'r3',
+  'r4',
+  't1',
+  't2',
+  'x1',
+  'x1e',
 ]);
 
 /** Graviton (arm64) families: X-Spot supports x86_64 only. */
@@ -18,9 +42,26 @@ const GRAVITON = /^(a1|[a-z]+\dg[a-z]*)$/;
 
 /** vCPUs by size suffix (same for every current x86 family). */
 const SIZE_VCPUS: Record<string, number> = {
-  nano: 2, micro: 2, small: 2, medium: 2, large: 2, xlarge: 4, '2xlarge': 8, '3xlarge': 12, '4xlarge': 16,
-  '6xlarge': 24, '8xlarge': 32, '9xlarge': 36, '10xlarge': 40, '12xlarge': 48, '16xlarge': 64, '18xlarge': 72,
-  '24xlarge': 96, '32xlarge': 128, '48xlarge': 192, metal: 96,
+  nano: 2,
+  micro: 2,
+  small: 2,
+  medium: 2,
+  large: 2,
+  xlarge: 4,
+  '2xlarge': 8,
+  '3xlarge': 12,
+  '4xlarge': 16,
+  '6xlarge': 24,
+  '8xlarge': 32,
+  '9xlarge': 36,
+  '10xlarge': 40,
+  '12xlarge': 48,
+  '16xlarge': 64,
+  '18xlarge': 72,
+  '24xlarge': 96,
+  '32xlarge': 128,
+  '48xlarge': 192,
+  metal: 96,
 };
 
 /** GiB of memory per vCPU by family class letter. */
@@ -28,20 +69,52 @@ const MEM_PER_VCPU: Record<string, number> = { c: 2, m: 4, r: 8, x: 16, z: 8, t:
 
 /** Instance-store GB of the NVMe-SSD ("d") sizes, per family group. */
 const STORE_M5D: Record<string, number> = {
-  large: 75, xlarge: 150, '2xlarge': 300, '4xlarge': 600, '8xlarge': 1200, '12xlarge': 1800, '16xlarge': 2400,
-  '24xlarge': 3600, metal: 3600,
+  large: 75,
+  xlarge: 150,
+  '2xlarge': 300,
+  '4xlarge': 600,
+  '8xlarge': 1200,
+  '12xlarge': 1800,
+  '16xlarge': 2400,
+  '24xlarge': 3600,
+  metal: 3600,
 };
 const STORE_C5D: Record<string, number> = {
-  large: 50, xlarge: 100, '2xlarge': 200, '4xlarge': 400, '9xlarge': 900, '12xlarge': 1800, '18xlarge': 1800,
-  '24xlarge': 3600, metal: 3600,
+  large: 50,
+  xlarge: 100,
+  '2xlarge': 200,
+  '4xlarge': 400,
+  '9xlarge': 900,
+  '12xlarge': 1800,
+  '18xlarge': 1800,
+  '24xlarge': 3600,
+  metal: 3600,
 };
 const STORE_6ID: Record<string, number> = {
-  large: 118, xlarge: 237, '2xlarge': 474, '4xlarge': 950, '8xlarge': 1900, '12xlarge': 2850, '16xlarge': 3800,
-  '24xlarge': 5700, '32xlarge': 7600, metal: 7600,
+  large: 118,
+  xlarge: 237,
+  '2xlarge': 474,
+  '4xlarge': 950,
+  '8xlarge': 1900,
+  '12xlarge': 2850,
+  '16xlarge': 3800,
+  '24xlarge': 5700,
+  '32xlarge': 7600,
+  metal: 7600,
 };
 const INSTANCE_STORE: Record<string, Record<string, number>> = {
-  m5d: STORE_M5D, m5ad: STORE_M5D, m5dn: STORE_M5D, r5d: STORE_M5D, r5ad: STORE_M5D, r5dn: STORE_M5D,
-  c5d: STORE_C5D, m6id: STORE_6ID, c6id: STORE_6ID, r6id: STORE_6ID, m6idn: STORE_6ID, r6idn: STORE_6ID,
+  m5d: STORE_M5D,
+  m5ad: STORE_M5D,
+  m5dn: STORE_M5D,
+  r5d: STORE_M5D,
+  r5ad: STORE_M5D,
+  r5dn: STORE_M5D,
+  c5d: STORE_C5D,
+  m6id: STORE_6ID,
+  c6id: STORE_6ID,
+  r6id: STORE_6ID,
+  m6idn: STORE_6ID,
+  r6idn: STORE_6ID,
 };
 
 export interface InstanceTypeParts {
@@ -118,9 +191,7 @@ export function largestCapacity(typesOrFamilies: readonly string[]): Capacity | 
   for (const t of typesOrFamilies) {
     const c = capacityOf(t);
     if (!c) continue;
-    best = best
-      ? { vcpus: Math.max(best.vcpus, c.vcpus), memoryGiB: Math.max(best.memoryGiB, c.memoryGiB) }
-      : c;
+    best = best ? { vcpus: Math.max(best.vcpus, c.vcpus), memoryGiB: Math.max(best.memoryGiB, c.memoryGiB) } : c;
   }
   return best;
 }

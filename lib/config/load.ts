@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { type Document, isMap, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { UserError } from '../cli/errors';
 import { applyAcknowledgements, type Finding, hasErrors, pathToString } from './findings';
@@ -72,7 +72,13 @@ function readText(file: string, what: string): string {
   }
 }
 
-function locate(doc: Document, counter: LineCounter, file: string, p: readonly PropertyKey[], key?: string): string | undefined {
+function locate(
+  doc: Document,
+  counter: LineCounter,
+  file: string,
+  p: readonly PropertyKey[],
+  key?: string,
+): string | undefined {
   let node: unknown = doc.contents;
   let range: readonly number[] | undefined = (node as Node | null)?.range ?? undefined;
   const steps = key === undefined ? p : [...p, key];
@@ -141,7 +147,10 @@ function issueToFindings(issue: z.core.$ZodIssue, raw: unknown): Finding[] {
           severity: 'error',
           path: pathToString(p),
           value,
-          message: value === undefined ? 'is required' : `expected ${issue.expected}, got ${Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value}`,
+          message:
+            value === undefined
+              ? 'is required'
+              : `expected ${issue.expected}, got ${Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value}`,
           allowed: `a ${issue.expected}`,
         },
       ];
@@ -164,14 +173,26 @@ function issueToFindings(issue: z.core.$ZodIssue, raw: unknown): Finding[] {
           path: pathToString(p),
           value,
           message: 'does not match any allowed form',
-          allowed: p[p.length - 1] === 'parentImage' ? '{ amiId } | { ssmParameter } | { name, owners }' : 'see the config reference',
+          allowed:
+            p[p.length - 1] === 'parentImage'
+              ? '{ amiId } | { ssmParameter } | { name, owners }'
+              : 'see the config reference',
         },
       ];
     case 'too_small':
     case 'too_big': {
       const bound = issue.code === 'too_small' ? `>= ${String(issue.minimum)}` : `<= ${String(issue.maximum)}`;
       const what = issue.origin === 'array' ? 'items' : issue.origin === 'string' ? 'characters' : '';
-      return [{ id: 'out-of-range', severity: 'error', path: pathToString(p), value, message: issue.message, allowed: `${bound}${what ? ` ${what}` : ''}` }];
+      return [
+        {
+          id: 'out-of-range',
+          severity: 'error',
+          path: pathToString(p),
+          value,
+          message: issue.message,
+          allowed: `${bound}${what ? ` ${what}` : ''}`,
+        },
+      ];
     }
     default:
       return [{ id: 'invalid-value', severity: 'error', path: pathToString(p), value, message: issue.message }];
@@ -223,7 +244,9 @@ export function checkConfigText(text: string, file: string): ConfigCheck {
   }
   const raw = doc.toJS() ?? {};
   if (typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new UserError(`${file}:1:1: the config must be a YAML mapping of sections (deployment:, network:, ...), got ${Array.isArray(raw) ? 'a list' : typeof raw}`);
+    throw new UserError(
+      `${file}:1:1: the config must be a YAML mapping of sections (deployment:, network:, ...), got ${Array.isArray(raw) ? 'a list' : typeof raw}`,
+    );
   }
   const parsed = ConfigSchema.safeParse(raw);
   if (!parsed.success) {
@@ -239,8 +262,14 @@ export function checkConfigText(text: string, file: string): ConfigCheck {
   }
   const config = resolveConfig(parsed.data);
   const { scripts, findings: scriptFindings } = loadSiteScripts(config, file);
-  const findings = applyAcknowledgements([...validateConfig(config), ...scriptFindings], config.acknowledgedWarnings).map((f) => {
-    const segs = f.path.split(/\.|\[(\d+)\]/).filter((s) => s !== undefined && s !== '').map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+  const findings = applyAcknowledgements(
+    [...validateConfig(config), ...scriptFindings],
+    config.acknowledgedWarnings,
+  ).map((f) => {
+    const segs = f.path
+      .split(/\.|\[(\d+)\]/)
+      .filter((s) => s !== undefined && s !== '')
+      .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
     const location = locate(doc, counter, file, segs);
     return location ? { ...f, location } : f;
   });
@@ -268,6 +297,8 @@ export function loadConfig(explicit?: string): LoadedConfig {
 export class ConfigErrors extends UserError {
   constructor(readonly check: ConfigCheck) {
     const errors = check.findings.filter((f) => f.severity === 'error');
-    super(`${check.path}: ${errors.length} config error${errors.length === 1 ? '' : 's'} (run xspot-cdk check-config for details)`);
+    super(
+      `${check.path}: ${errors.length} config error${errors.length === 1 ? '' : 's'} (run xspot-cdk check-config for details)`,
+    );
   }
 }

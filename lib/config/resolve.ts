@@ -72,7 +72,9 @@ export function resolveConfig(parsed: ParsedConfig): XspotConfig {
     c.maxContainers ??
     (dockerDiskGb === undefined ? undefined : Math.max(1, Math.min(MAX_JOB_SLOTS, Math.floor(dockerDiskGb / fsGb))));
   const maxWorkers = c.maxWorkers ?? maxContainers;
-  const slots = parsed.scheduler.slotsPerController ?? (maxContainers === undefined ? undefined : Math.min(MAX_JOB_SLOTS, maxContainers));
+  const slots =
+    parsed.scheduler.slotsPerController ??
+    (maxContainers === undefined ? undefined : Math.min(MAX_JOB_SLOTS, maxContainers));
 
   return {
     ...parsed,

@@ -16,11 +16,9 @@ const dir = () =>
     .transform((v) => (v.length > 1 ? v.replace(/\/+$/, '') : v))
     .pipe(str(ALLOW.absolutePath));
 
-const ipv4Cidr = z
-  .string()
-  .regex(/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(\d|[12]\d|3[0-2])$/, {
-    message: 'must be an IPv4 CIDR block such as 10.0.0.0/16',
-  });
+const ipv4Cidr = z.string().regex(/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(\d|[12]\d|3[0-2])$/, {
+  message: 'must be an IPv4 CIDR block such as 10.0.0.0/16',
+});
 
 const posInt = (max?: number) => {
   const i = z.number().int({ message: 'must be a whole number' }).positive({ message: 'must be greater than 0' });
@@ -40,9 +38,13 @@ export const DeploymentSchema = z
   .describe('Where and under which name X-Spot is deployed');
 
 const IngressRuleSchema = z.strictObject({
-  description: z.string().min(1).max(200).regex(/^[A-Za-z0-9 ._:/()#,@+=&;{}!$*-]+$/, {
-    message: 'must be 1-200 characters of letters, digits, spaces and ._:/()#,@+=&;{}!$*-',
-  }),
+  description: z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[A-Za-z0-9 ._:/()#,@+=&;{}!$*-]+$/, {
+      message: 'must be 1-200 characters of letters, digits, spaces and ._:/()#,@+=&;{}!$*-',
+    }),
   protocol: z.enum(['tcp', 'udp', 'icmp']).default('tcp'),
   fromPort: z.number().int().min(0).max(65535),
   toPort: z.number().int().min(0).max(65535).optional().describe('Defaults to fromPort'),
@@ -82,7 +84,9 @@ export const NetworkSchema = z
   .describe('The guide\'s "Prerequisites": VPC, subnets, NAT, security group');
 
 export const IamSchema = z.strictObject({
-  roleNamePrefix: str(ALLOW.roleNamePrefix).optional().describe('Prefix for every IAM role name (sites with IAM naming rules)'),
+  roleNamePrefix: str(ALLOW.roleNamePrefix)
+    .optional()
+    .describe('Prefix for every IAM role name (sites with IAM naming rules)'),
   permissionsBoundaryArn: str(ALLOW.iamPolicyArn).optional().describe('Permissions boundary attached to every role'),
   sessionManager: z.boolean().default(true).describe('Grant SSM Session Manager access (instead of SSH keys)'),
 });
@@ -97,7 +101,10 @@ const ExistingStorageSchema = z.strictObject({
 
 export const StorageSchema = z
   .strictObject({
-    type: z.enum(['efs', 'nfs', 'lustre', 'ontap']).default('efs').describe('efs creates a file system; the others use an existing one'),
+    type: z
+      .enum(['efs', 'nfs', 'lustre', 'ontap'])
+      .default('efs')
+      .describe('efs creates a file system; the others use an existing one'),
     mountPoint: dir().default('/efs').describe('Where the shared file system is mounted on controllers'),
     efs: z
       .strictObject({
@@ -128,11 +135,15 @@ export const XspotSchema = z
     platformVersion: str(ALLOW.packageVersion)
       .default('xcontainer-4.12.0-v23.08.07+abaaf51.el7')
       .describe('XSPOT_PLATFORM'),
-    kernelVersion: str(ALLOW.packageVersion).default('kernel-4.19.49_xcontainer-v23.08.07+abaaf51').describe('XSPOT_KERNEL'),
+    kernelVersion: str(ALLOW.packageVersion)
+      .default('kernel-4.19.49_xcontainer-v23.08.07+abaaf51')
+      .describe('XSPOT_KERNEL'),
     guestKernelVersion: str(ALLOW.packageVersion)
       .default('xspot-guest-kernel-4.19.49-v23.08.07-abaaf5112.el7')
       .describe('XSPOT_GUEST_KERNEL'),
-    cliWrapperVersion: str(ALLOW.packageVersion).default('XSpotCLIWrapper-v2.0.0-0192f37.el7').describe('CLI_WRAPPER_VERSION'),
+    cliWrapperVersion: str(ALLOW.packageVersion)
+      .default('XSpotCLIWrapper-v2.0.0-0192f37.el7')
+      .describe('CLI_WRAPPER_VERSION'),
     isSystemd: z.boolean().default(true).describe('IS_SYSTEMD (false selects the non-systemd assets)'),
     repositoryUrl: str(ALLOW.url).default('https://rpm.exostellar.io/').describe('X-Spot RPM repository'),
   })
@@ -155,15 +166,22 @@ export const LicenseSchema = z.strictObject({
 
 const hookScript = z
   .string()
-  .regex(/^[A-Za-z0-9._/-]+\.sh$/, { message: 'must be a path to a .sh file (relative to the config file or absolute)' });
+  .regex(/^[A-Za-z0-9._/-]+\.sh$/, {
+    message: 'must be a path to a .sh file (relative to the config file or absolute)',
+  });
 
 export const ContainersSchema = z
   .strictObject({
     containerImage: str(ALLOW.imageName).default('docker-base').describe('container_image'),
     approvedContainerImages: z.array(str(ALLOW.imageName)).min(1).default(['docker-base']),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
-    envVarFilter: z.array(str(ALLOW.envVarName)).default([]).describe('env_var_filter: variables NOT passed into the container'),
-    containerStartTimeoutMinutes: posInt(24 * 60).default(30).describe('container_start_timeout (minutes)'),
+    envVarFilter: z
+      .array(str(ALLOW.envVarName))
+      .default([])
+      .describe('env_var_filter: variables NOT passed into the container'),
+    containerStartTimeoutMinutes: posInt(24 * 60)
+      .default(30)
+      .describe('container_start_timeout (minutes)'),
     randBackoffRatio: z.number().default(0.5).describe('rand_backoff_ratio, 0 <= x < 1'),
     runtime: z.enum(['runxc', 'runc']).default('runxc'),
     scripts: z
@@ -189,7 +207,9 @@ export const LogsSchema = z.strictObject({
 
 export const ControllersSchema = z.strictObject({
   instanceType: str(ALLOW.instanceType).default('m5d.xlarge'),
-  amiId: str(ALLOW.amiId).default('ami-0123456789abcdef0').describe('EL7-family controller image (a validated compute node)'),
+  amiId: str(ALLOW.amiId)
+    .default('ami-0123456789abcdef0')
+    .describe('EL7-family controller image (a validated compute node)'),
   minCapacity: z.number().int().min(0).default(1),
   maxCapacity: posInt(100).default(2),
   desiredCapacity: z.number().int().min(0).default(1),
@@ -201,7 +221,9 @@ export const ControllersSchema = z.strictObject({
   detailedMonitoring: z.boolean().default(true),
   bootstrapTimeoutMinutes: posInt(120).default(45).describe('Launch hook: how long a boot may take'),
   heartbeatSeconds: z.number().int().min(30).max(7200).default(300),
-  drainTimeoutMinutes: posInt(48 * 60).default(120).describe('Terminate hook: how long running jobs may finish'),
+  drainTimeoutMinutes: posInt(48 * 60)
+    .default(120)
+    .describe('Terminate hook: how long running jobs may finish'),
 });
 
 export const UpgradeSchema = z.strictObject({

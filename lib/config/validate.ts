@@ -28,22 +28,52 @@ const warn = (id: string, path: string, value: unknown, message: string, allowed
 
 const regionRule: Rule = (c) =>
   /^us-gov-/.test(c.deployment.region)
-    ? [err('govcloud-region', 'deployment.region', c.deployment.region, 'GovCloud regions are not supported', 'a commercial AWS region such as us-east-1')]
+    ? [
+        err(
+          'govcloud-region',
+          'deployment.region',
+          c.deployment.region,
+          'GovCloud regions are not supported',
+          'a commercial AWS region such as us-east-1',
+        ),
+      ]
     : [];
 
 const overlayRules: Rule = (c) => {
   const out: Finding[] = [];
   const overlay = c.workers.overlayPrefix;
   if (parseCidr(overlay).prefix !== 24) {
-    out.push(err('overlay-not-class-c', 'workers.overlayPrefix', overlay, 'the overlay network is a class C (/24) network', 'a /24 such as 192.168.137.0/24'));
+    out.push(
+      err(
+        'overlay-not-class-c',
+        'workers.overlayPrefix',
+        overlay,
+        'the overlay network is a class C (/24) network',
+        'a /24 such as 192.168.137.0/24',
+      ),
+    );
   }
   if (hasHostBits(overlay)) {
-    out.push(err('overlay-host-bits', 'workers.overlayPrefix', overlay, 'the address has host bits set', 'a network address such as 192.168.137.0/24'));
+    out.push(
+      err(
+        'overlay-host-bits',
+        'workers.overlayPrefix',
+        overlay,
+        'the address has host bits set',
+        'a network address such as 192.168.137.0/24',
+      ),
+    );
   }
   for (const cidr of c.resolved.vpcCidrs) {
     if (cidrsOverlap(overlay, cidr)) {
       out.push(
-        err('overlay-overlaps-vpc', 'workers.overlayPrefix', overlay, `overlaps the VPC/subnet CIDR ${cidr}`, `a /24 outside ${c.resolved.vpcCidrs.join(', ')}`),
+        err(
+          'overlay-overlaps-vpc',
+          'workers.overlayPrefix',
+          overlay,
+          `overlaps the VPC/subnet CIDR ${cidr}`,
+          `a /24 outside ${c.resolved.vpcCidrs.join(', ')}`,
+        ),
       );
     }
   }
@@ -54,35 +84,90 @@ const networkRules: Rule = (c) => {
   const out: Finding[] = [];
   const n = c.network;
   if (n.newVpc && n.existingVpc) {
-    out.push(err('network-vpc-ambiguous', 'network', 'newVpc and existingVpc', 'both a new and an existing VPC are configured', 'either network.newVpc or network.existingVpc'));
+    out.push(
+      err(
+        'network-vpc-ambiguous',
+        'network',
+        'newVpc and existingVpc',
+        'both a new and an existing VPC are configured',
+        'either network.newVpc or network.existingVpc',
+      ),
+    );
   }
   if (n.existingVpc) {
     n.existingVpc.privateSubnets.forEach((s, i) => {
       if (!n.existingVpc!.cidrBlocks.some((b) => cidrContains(b, s.cidr))) {
         out.push(
-          err('subnet-outside-vpc', `network.existingVpc.privateSubnets[${i}].cidr`, s.cidr, 'the subnet CIDR is not inside any of the VPC CIDR blocks', n.existingVpc!.cidrBlocks.join(', ')),
+          err(
+            'subnet-outside-vpc',
+            `network.existingVpc.privateSubnets[${i}].cidr`,
+            s.cidr,
+            'the subnet CIDR is not inside any of the VPC CIDR blocks',
+            n.existingVpc!.cidrBlocks.join(', '),
+          ),
         );
       }
     });
     const ids = n.existingVpc.privateSubnets.map((s) => s.id);
     const dup = ids.find((id, i) => ids.indexOf(id) !== i);
-    if (dup) out.push(err('subnet-duplicate', 'network.existingVpc.privateSubnets', dup, 'the same subnet is listed twice', 'distinct subnet ids'));
+    if (dup)
+      out.push(
+        err(
+          'subnet-duplicate',
+          'network.existingVpc.privateSubnets',
+          dup,
+          'the same subnet is listed twice',
+          'distinct subnet ids',
+        ),
+      );
   }
   if (n.newVpc && parseCidr(n.newVpc.cidr).prefix > 24) {
-    out.push(err('vpc-too-small', 'network.newVpc.cidr', n.newVpc.cidr, 'the VPC is too small for public and private subnets in each AZ', 'a prefix of /24 or larger (e.g. /16)'));
+    out.push(
+      err(
+        'vpc-too-small',
+        'network.newVpc.cidr',
+        n.newVpc.cidr,
+        'the VPC is too small for public and private subnets in each AZ',
+        'a prefix of /24 or larger (e.g. /16)',
+      ),
+    );
   }
   n.applicationIngress.forEach((r, i) => {
     const to = r.toPort ?? r.fromPort;
     if (to < r.fromPort) {
-      out.push(err('ingress-port-range', `network.applicationIngress[${i}].toPort`, to, `is below fromPort ${r.fromPort}`, `a port >= ${r.fromPort}`));
+      out.push(
+        err(
+          'ingress-port-range',
+          `network.applicationIngress[${i}].toPort`,
+          to,
+          `is below fromPort ${r.fromPort}`,
+          `a port >= ${r.fromPort}`,
+        ),
+      );
     }
     r.cidrs.forEach((cidr, j) => {
       if (parseCidr(cidr).prefix === 0) {
         const path = `network.applicationIngress[${i}].cidrs[${j}]`;
         if (n.allowWorldIngress) {
-          out.push(warn('world-ingress', path, cidr, `opens ${r.protocol} ${r.fromPort}-${to} to the whole internet`, 'the site\'s own CIDR blocks'));
+          out.push(
+            warn(
+              'world-ingress',
+              path,
+              cidr,
+              `opens ${r.protocol} ${r.fromPort}-${to} to the whole internet`,
+              "the site's own CIDR blocks",
+            ),
+          );
         } else {
-          out.push(err('world-ingress', path, cidr, 'ingress from anywhere is refused unless network.allowWorldIngress is true', 'the site\'s own CIDR blocks'));
+          out.push(
+            err(
+              'world-ingress',
+              path,
+              cidr,
+              'ingress from anywhere is refused unless network.allowWorldIngress is true',
+              "the site's own CIDR blocks",
+            ),
+          );
         }
       }
     });
@@ -96,42 +181,96 @@ const capacityRules: Rule = (c) => {
   const ctl = c.controllers;
   if (r.maxContainers === undefined) {
     out.push(
-      err('controller-disk-unknown', 'controllers.maxContainers', undefined, `the instance-store size of ${ctl.instanceType} is not known offline, so the container count cannot be derived`, 'set controllers.maxContainers (and controllers.dockerVolumeGb for an EBS docker disk)'),
+      err(
+        'controller-disk-unknown',
+        'controllers.maxContainers',
+        undefined,
+        `the instance-store size of ${ctl.instanceType} is not known offline, so the container count cannot be derived`,
+        'set controllers.maxContainers (and controllers.dockerVolumeGb for an EBS docker disk)',
+      ),
     );
     return out;
   }
   const workers = r.maxWorkers ?? r.maxContainers;
   if (r.maxContainers + workers * 2 > CAPACITY_LIMIT) {
     out.push(
-      err('controller-capacity-equation', 'controllers.maxContainers', { maxContainers: r.maxContainers, maxWorkers: workers }, `containers + workers * 2 = ${r.maxContainers + workers * 2} exceeds ${CAPACITY_LIMIT} per controller`, `maxContainers + 2 * maxWorkers <= ${CAPACITY_LIMIT}`),
+      err(
+        'controller-capacity-equation',
+        'controllers.maxContainers',
+        { maxContainers: r.maxContainers, maxWorkers: workers },
+        `containers + workers * 2 = ${r.maxContainers + workers * 2} exceeds ${CAPACITY_LIMIT} per controller`,
+        `maxContainers + 2 * maxWorkers <= ${CAPACITY_LIMIT}`,
+      ),
     );
   }
   if (r.slotsPerController !== undefined && r.slotsPerController > MAX_JOB_SLOTS) {
-    out.push(err('job-slots-over-80', 'scheduler.slotsPerController', r.slotsPerController, `a single controller should be limited to ${MAX_JOB_SLOTS} job slots`, `1-${MAX_JOB_SLOTS}`));
+    out.push(
+      err(
+        'job-slots-over-80',
+        'scheduler.slotsPerController',
+        r.slotsPerController,
+        `a single controller should be limited to ${MAX_JOB_SLOTS} job slots`,
+        `1-${MAX_JOB_SLOTS}`,
+      ),
+    );
   }
   if (r.dockerDiskGb !== undefined) {
     const need = r.containerFsSizeGb * r.maxContainers;
     if (need > r.dockerDiskGb) {
       out.push(
-        err('docker-disk-too-small', 'controllers.maxContainers', r.maxContainers, `${r.maxContainers} containers x CONTAINER_FS_SIZE ${c.xspot.containerFsSize} = ${need} GB does not fit the ${r.dockerDiskGb} GB docker disk of ${ctl.instanceType}`, `at most ${Math.floor(r.dockerDiskGb / r.containerFsSizeGb)} containers, a smaller xspot.containerFsSize, or a larger disk`),
+        err(
+          'docker-disk-too-small',
+          'controllers.maxContainers',
+          r.maxContainers,
+          `${r.maxContainers} containers x CONTAINER_FS_SIZE ${c.xspot.containerFsSize} = ${need} GB does not fit the ${r.dockerDiskGb} GB docker disk of ${ctl.instanceType}`,
+          `at most ${Math.floor(r.dockerDiskGb / r.containerFsSizeGb)} containers, a smaller xspot.containerFsSize, or a larger disk`,
+        ),
       );
     }
   }
   if (!hasLocalNvme(ctl.instanceType)) {
     out.push(
-      warn('controller-no-local-nvme', 'controllers.instanceType', ctl.instanceType, `has no local NVMe SSD; docker will use a ${r.dockerDiskGb} GB EBS volume, which is slower`, 'a type with "d" such as m5d.xlarge or c5d.xlarge'),
+      warn(
+        'controller-no-local-nvme',
+        'controllers.instanceType',
+        ctl.instanceType,
+        `has no local NVMe SSD; docker will use a ${r.dockerDiskGb} GB EBS volume, which is slower`,
+        'a type with "d" such as m5d.xlarge or c5d.xlarge',
+      ),
     );
   }
   if (!(ctl.minCapacity <= ctl.desiredCapacity && ctl.desiredCapacity <= ctl.maxCapacity)) {
     out.push(
-      err('controller-capacity-order', 'controllers.desiredCapacity', { min: ctl.minCapacity, desired: ctl.desiredCapacity, max: ctl.maxCapacity }, 'the controller counts are out of order', 'minCapacity <= desiredCapacity <= maxCapacity'),
+      err(
+        'controller-capacity-order',
+        'controllers.desiredCapacity',
+        { min: ctl.minCapacity, desired: ctl.desiredCapacity, max: ctl.maxCapacity },
+        'the controller counts are out of order',
+        'minCapacity <= desiredCapacity <= maxCapacity',
+      ),
     );
   }
   if (c.upgrade.minHealthyPercentage === 100 && c.upgrade.maxHealthyPercentage === 100) {
-    out.push(err('upgrade-no-room', 'upgrade.maxHealthyPercentage', 100, 'with min and max healthy both 100% an instance refresh cannot replace anything', 'maxHealthyPercentage > 100 (launch before terminate)'));
+    out.push(
+      err(
+        'upgrade-no-room',
+        'upgrade.maxHealthyPercentage',
+        100,
+        'with min and max healthy both 100% an instance refresh cannot replace anything',
+        'maxHealthyPercentage > 100 (launch before terminate)',
+      ),
+    );
   }
   if (ctl.heartbeatSeconds >= ctl.bootstrapTimeoutMinutes * 60) {
-    out.push(err('heartbeat-too-long', 'controllers.heartbeatSeconds', ctl.heartbeatSeconds, 'must be shorter than the bootstrap timeout', `< ${ctl.bootstrapTimeoutMinutes * 60}`));
+    out.push(
+      err(
+        'heartbeat-too-long',
+        'controllers.heartbeatSeconds',
+        ctl.heartbeatSeconds,
+        'must be shorter than the bootstrap timeout',
+        `< ${ctl.bootstrapTimeoutMinutes * 60}`,
+      ),
+    );
   }
   return out;
 };
@@ -142,34 +281,100 @@ const storageRules: Rule = (c) => {
   const x = c.xspot;
   const under = (p: string) => s.mountPoint === '/' || p === s.mountPoint || p.startsWith(`${s.mountPoint}/`);
   if (!under(x.remoteDir) || x.remoteDir === s.mountPoint) {
-    out.push(err('remote-dir-outside-storage', 'xspot.remoteDir', x.remoteDir, `REMOTE_DIR must be a directory inside the shared file system mounted at ${s.mountPoint}`, `a path below ${s.mountPoint}/`));
+    out.push(
+      err(
+        'remote-dir-outside-storage',
+        'xspot.remoteDir',
+        x.remoteDir,
+        `REMOTE_DIR must be a directory inside the shared file system mounted at ${s.mountPoint}`,
+        `a path below ${s.mountPoint}/`,
+      ),
+    );
   }
   for (const [key, value] of [
     ['xspot.imageDeployDir', c.resolved.imageDeployDir],
     ['xspot.scriptDeployDir', c.resolved.scriptDeployDir],
   ] as const) {
     if (!under(value)) {
-      out.push(err('deploy-dir-not-shared', key, value, 'must be on the shared file system so every controller sees it', `a path below ${s.mountPoint}/`));
+      out.push(
+        err(
+          'deploy-dir-not-shared',
+          key,
+          value,
+          'must be on the shared file system so every controller sees it',
+          `a path below ${s.mountPoint}/`,
+        ),
+      );
     }
   }
   if (s.type === 'efs' && s.existing) {
-    out.push(err('storage-existing-with-efs', 'storage.existing', s.existing.dnsName, 'storage.existing is only read when storage.type is nfs, lustre or ontap', 'remove storage.existing, or set storage.type'));
+    out.push(
+      err(
+        'storage-existing-with-efs',
+        'storage.existing',
+        s.existing.dnsName,
+        'storage.existing is only read when storage.type is nfs, lustre or ontap',
+        'remove storage.existing, or set storage.type',
+      ),
+    );
   }
   if (s.type !== 'efs' && !s.existing) {
-    out.push(err('storage-existing-missing', 'storage.existing', undefined, `storage.type ${s.type} uses an existing file system, which must be described`, 'storage.existing with dnsName (and mountName for lustre)'));
+    out.push(
+      err(
+        'storage-existing-missing',
+        'storage.existing',
+        undefined,
+        `storage.type ${s.type} uses an existing file system, which must be described`,
+        'storage.existing with dnsName (and mountName for lustre)',
+      ),
+    );
   }
   if (s.type === 'lustre' && s.existing && !s.existing.mountName) {
-    out.push(err('lustre-mount-name', 'storage.existing.mountName', undefined, 'FSx for Lustre needs its mount name', 'the file system\'s MountName, e.g. abcdef12'));
+    out.push(
+      err(
+        'lustre-mount-name',
+        'storage.existing.mountName',
+        undefined,
+        'FSx for Lustre needs its mount name',
+        "the file system's MountName, e.g. abcdef12",
+      ),
+    );
   }
   if (c.resolved.ontapNeeded && x.ontapFolders.length === 0) {
-    out.push(err('ontap-folders-required', 'xspot.ontapFolders', x.ontapFolders, 'ONTAP_NEEDED requires ONTAP_FOLDERS; a wrong list makes worker creation fail', 'the full paths of the ONTAP folders the container needs'));
+    out.push(
+      err(
+        'ontap-folders-required',
+        'xspot.ontapFolders',
+        x.ontapFolders,
+        'ONTAP_NEEDED requires ONTAP_FOLDERS; a wrong list makes worker creation fail',
+        'the full paths of the ONTAP folders the container needs',
+      ),
+    );
   }
   if (!c.resolved.ontapNeeded && x.ontapFolders.length > 0) {
-    out.push(err('ontap-folders-without-ontap', 'xspot.ontapFolders', x.ontapFolders, 'ONTAP_FOLDERS is set but ONTAP_NEEDED is off', 'set xspot.ontapNeeded: true (and autofsNeeded when autofs mounts ONTAP)'));
-  }
-  if (c.resolved.ontapNeeded && !x.autofsNeeded && c.workerImage.mounts.filter((m) => m.type === 'ontap').length === 0) {
     out.push(
-      warn('ontap-worker-mounts', 'workerImage.mounts', c.workerImage.mounts, 'ONTAP without autofs needs the ONTAP volumes mounted on workers (the guide\'s customize_worker_ami.sh)', 'one workerImage.mounts entry of type ontap per ONTAP server, or xspot.autofsNeeded: true'),
+      err(
+        'ontap-folders-without-ontap',
+        'xspot.ontapFolders',
+        x.ontapFolders,
+        'ONTAP_FOLDERS is set but ONTAP_NEEDED is off',
+        'set xspot.ontapNeeded: true (and autofsNeeded when autofs mounts ONTAP)',
+      ),
+    );
+  }
+  if (
+    c.resolved.ontapNeeded &&
+    !x.autofsNeeded &&
+    c.workerImage.mounts.filter((m) => m.type === 'ontap').length === 0
+  ) {
+    out.push(
+      warn(
+        'ontap-worker-mounts',
+        'workerImage.mounts',
+        c.workerImage.mounts,
+        "ONTAP without autofs needs the ONTAP volumes mounted on workers (the guide's customize_worker_ami.sh)",
+        'one workerImage.mounts entry of type ontap per ONTAP server, or xspot.autofsNeeded: true',
+      ),
     );
   }
   return out;
@@ -179,21 +384,55 @@ const imageRules: Rule = (c) => {
   const out: Finding[] = [];
   const ct = c.containers;
   if (!(ct.randBackoffRatio >= 0 && ct.randBackoffRatio < 1)) {
-    out.push(err('rand-backoff-ratio', 'containers.randBackoffRatio', ct.randBackoffRatio, 'out of range', '0 <= x < 1'));
+    out.push(
+      err('rand-backoff-ratio', 'containers.randBackoffRatio', ct.randBackoffRatio, 'out of range', '0 <= x < 1'),
+    );
   }
   if (!ct.approvedContainerImages.includes(ct.containerImage)) {
-    out.push(err('container-image-not-approved', 'containers.containerImage', ct.containerImage, 'is not in containers.approvedContainerImages', ct.approvedContainerImages.join(', ')));
+    out.push(
+      err(
+        'container-image-not-approved',
+        'containers.containerImage',
+        ct.containerImage,
+        'is not in containers.approvedContainerImages',
+        ct.approvedContainerImages.join(', '),
+      ),
+    );
   }
   if (!c.xspot.imageNameList.includes(ct.containerImage)) {
-    out.push(err('container-image-not-built', 'containers.containerImage', ct.containerImage, 'is not in xspot.imageNameList, so no controller builds it', c.xspot.imageNameList.join(', ')));
+    out.push(
+      err(
+        'container-image-not-built',
+        'containers.containerImage',
+        ct.containerImage,
+        'is not in xspot.imageNameList, so no controller builds it',
+        c.xspot.imageNameList.join(', '),
+      ),
+    );
   }
   ct.approvedContainerImages.forEach((img, i) => {
     if (!c.xspot.imageNameList.includes(img)) {
-      out.push(warn('approved-image-not-built', `containers.approvedContainerImages[${i}]`, img, 'is approved but not in xspot.imageNameList, so no controller builds it', c.xspot.imageNameList.join(', ')));
+      out.push(
+        warn(
+          'approved-image-not-built',
+          `containers.approvedContainerImages[${i}]`,
+          img,
+          'is approved but not in xspot.imageNameList, so no controller builds it',
+          c.xspot.imageNameList.join(', '),
+        ),
+      );
     }
   });
   if (c.scheduler.type !== 'none' && !ct.approvedContainerImages.includes(c.scheduler.image)) {
-    out.push(err('scheduler-image-not-approved', 'scheduler.image', c.scheduler.image, 'scheduler jobs would use an image exorun refuses', ct.approvedContainerImages.join(', ')));
+    out.push(
+      err(
+        'scheduler-image-not-approved',
+        'scheduler.image',
+        c.scheduler.image,
+        'scheduler jobs would use an image exorun refuses',
+        ct.approvedContainerImages.join(', '),
+      ),
+    );
   }
   return out;
 };
@@ -212,7 +451,15 @@ const instanceRules: Rule = (c) => {
     types.forEach((t, i) => {
       if (isGraviton(t)) {
         const p = path === 'controllers.instanceType' ? path : `${path}[${i}]`;
-        out.push(err('arch-not-x86-64', p, t, 'is an arm64 (Graviton) type; X-Spot supports 64-bit x86 (x86_64) only', 'an x86_64 type such as m5.xlarge'));
+        out.push(
+          err(
+            'arch-not-x86-64',
+            p,
+            t,
+            'is an arm64 (Graviton) type; X-Spot supports 64-bit x86 (x86_64) only',
+            'an x86_64 type such as m5.xlarge',
+          ),
+        );
       }
     });
   }
@@ -220,23 +467,55 @@ const instanceRules: Rule = (c) => {
     const nitro = isNitro(t);
     const path = `workerImage.builderInstanceTypes[${i}]`;
     if (nitro === false) {
-      out.push(err('builder-not-nitro', path, t, 'the AMI builder must be Nitro-based (t2.micro and other Xen types fail)', 'a Nitro type such as c5.xlarge or m5.xlarge'));
+      out.push(
+        err(
+          'builder-not-nitro',
+          path,
+          t,
+          'the AMI builder must be Nitro-based (t2.micro and other Xen types fail)',
+          'a Nitro type such as c5.xlarge or m5.xlarge',
+        ),
+      );
     } else if (nitro === undefined) {
-      out.push(warn('builder-nitro-unknown', path, t, 'cannot tell offline whether this type is Nitro-based; check-config --live confirms it', 'a Nitro type such as c5.xlarge or m5.xlarge'));
+      out.push(
+        warn(
+          'builder-nitro-unknown',
+          path,
+          t,
+          'cannot tell offline whether this type is Nitro-based; check-config --live confirms it',
+          'a Nitro type such as c5.xlarge or m5.xlarge',
+        ),
+      );
     }
   });
   const vendors = new Set(
-    [...c.workers.onDemandTypes, ...c.workers.spotFleetTypes].map(cpuVendor).filter((v) => v === 'intel' || v === 'amd'),
+    [...c.workers.onDemandTypes, ...c.workers.spotFleetTypes]
+      .map(cpuVendor)
+      .filter((v) => v === 'intel' || v === 'amd'),
   );
   if (vendors.size > 1) {
     out.push(
-      warn('worker-cpu-vendor-mix', 'workers.spotFleetTypes', [...c.workers.onDemandTypes, ...c.workers.spotFleetTypes], 'the worker lists mix AMD and Intel types; live migration between them is not supported', 'only Intel or only AMD families'),
+      warn(
+        'worker-cpu-vendor-mix',
+        'workers.spotFleetTypes',
+        [...c.workers.onDemandTypes, ...c.workers.spotFleetTypes],
+        'the worker lists mix AMD and Intel types; live migration between them is not supported',
+        'only Intel or only AMD families',
+      ),
     );
   }
   const p = c.workerImage.parentImage;
   const text = 'name' in p ? p.name : 'ssmParameter' in p ? p.ssmParameter : '';
   if (AL2023.test(text)) {
-    out.push(err('amazon-linux-2023', 'workerImage.parentImage', text, 'Amazon Linux 2023 is not supported by X-Spot', 'a CentOS 7 / EL7-family image'));
+    out.push(
+      err(
+        'amazon-linux-2023',
+        'workerImage.parentImage',
+        text,
+        'Amazon Linux 2023 is not supported by X-Spot',
+        'a CentOS 7 / EL7-family image',
+      ),
+    );
   }
   return out;
 };
@@ -245,18 +524,39 @@ const amiRules: Rule = (c) => {
   const out: Finding[] = [];
   if (!c.workers.ami) {
     out.push(
-      warn('worker-ami-unset', 'workers.ami', undefined, 'no worker AMI yet: controllers start but cannot launch workers', 'run `xspot-cdk ami build --wait`, then set workers.ami to the AMI id it prints'),
+      warn(
+        'worker-ami-unset',
+        'workers.ami',
+        undefined,
+        'no worker AMI yet: controllers start but cannot launch workers',
+        'run `xspot-cdk ami build --wait`, then set workers.ami to the AMI id it prints',
+      ),
     );
   }
   if (c.controllers.amiId === 'ami-0123456789abcdef0') {
     out.push(
-      warn('controller-ami-placeholder', 'controllers.amiId', c.controllers.amiId, 'is the example placeholder; controllers need your validated EL7-family compute-node image', 'the AMI id of your controller image'),
+      warn(
+        'controller-ami-placeholder',
+        'controllers.amiId',
+        c.controllers.amiId,
+        'is the example placeholder; controllers need your validated EL7-family compute-node image',
+        'the AMI id of your controller image',
+      ),
     );
   }
   return out;
 };
 
-const RULES: readonly Rule[] = [regionRule, overlayRules, networkRules, capacityRules, storageRules, imageRules, instanceRules, amiRules];
+const RULES: readonly Rule[] = [
+  regionRule,
+  overlayRules,
+  networkRules,
+  capacityRules,
+  storageRules,
+  imageRules,
+  instanceRules,
+  amiRules,
+];
 
 export function validateConfig(config: XspotConfig): Finding[] {
   return RULES.flatMap((rule) => rule(config));

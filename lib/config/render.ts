@@ -1,0 +1,138 @@
+/**
+ * Renders the typed config into the exact files the onboarding guide describes. Host scripts
+ * read these files; they never template. Every value here was allow-listed by the schema, so
+ * nothing needs shell quoting beyond what the guide's own syntax uses.
+ */
+import { stringify as tomlStringify } from 'smol-toml';
+import type { SiteScripts } from './load';
+import type { XspotConfig } from './resolve';
+
+const HEADER = (file: string) =>
+  [
+    `# ${file}: rendered by xspot-cdk from the deployment config. Do not edit on a host:`,
+    '# change the config and redeploy (hosts are replaced from it).',
+  ].join('\n');
+
+const flag = (b: boolean) => (b ? '1' : '0');
+const bashArray = (items: readonly string[]) => `(${items.map((i) => ` "${i}"`).join('')}${items.length ? ' ' : ''})`;
+
+/** env.cfg, in the guide's syntax: comments on their own lines, KEY=value, arrays as ( "a" "b" ). */
+export function renderEnvCfg(c: XspotConfig): string {
+  const x = c.xspot;
+  return [
+    HEADER('env.cfg'),
+    '#COMMENTS allowed on their own lines or after declarations',
+    '#TRAILING slashes in dir_names are not allowed and will be stripped',
+    '',
+    '#REMOTE_DIR         shared storage mounted remotely, will house production assets',
+    `REMOTE_DIR=${x.remoteDir}`,
+    '',
+    '#CONTAINER_FS_SIZE  max size the container will consume on disk',
+    `CONTAINER_FS_SIZE=${x.containerFsSize}`,
+    '',
+    '#IMAGE_DEPLOY_DIR   where production images will reside',
+    `IMAGE_DEPLOY_DIR=${c.resolved.imageDeployDir}`,
+    '',
+    '#SCRIPT_DEPLOY_DIR  where production tools will reside',
+    `SCRIPT_DEPLOY_DIR=${c.resolved.scriptDeployDir}`,
+    '',
+    `LUSTRE_NEEDED=${flag(c.resolved.lustreNeeded)}`,
+    `AUTOFS_NEEDED=${flag(x.autofsNeeded)}`,
+    `LDAPS_NEEDED=${flag(x.ldapsNeeded)}`,
+    `SSSD_NEEDED=${flag(x.sssdNeeded)}`,
+    '',
+    `ONTAP_NEEDED=${flag(c.resolved.ontapNeeded)}`,
+    '#NetApp ONTAP folders required in the container',
+    `ONTAP_FOLDERS=${bashArray(x.ontapFolders)}`,
+    '',
+    '#list of image names, space separated',
+    `IMAGE_NAME_LIST=${bashArray(x.imageNameList)}`,
+    '',
+    '#XSPOT VERSIONING',
+    `XSPOT_RPM_VERSION=${x.rpmVersion}`,
+    '',
+    `XSPOT_PLATFORM=${x.platformVersion}`,
+    `XSPOT_KERNEL=${x.kernelVersion}`,
+    `XSPOT_GUEST_KERNEL=${x.guestKernelVersion}`,
+    '',
+    `CLI_WRAPPER_VERSION=${x.cliWrapperVersion}`,
+    '',
+    '#IS_SYSTEMD=no is the only way to get non-systemd.template assets',
+    `IS_SYSTEMD=${x.isSystemd ? 'yes' : 'no'}`,
+    '',
+  ].join('\n');
+}
+
+/** config.toml: the X-Spot controller's view of AWS (worker AMI, overlay, instance types, tags, license). */
+export function renderConfigToml(c: XspotConfig): string {
+  const w = c.workers;
+  const aws: Record<string, unknown> = {
+    ...(w.ami ? { ami: w.ami } : {}),
+    region: c.deployment.region,
+    overlay_prefix: w.overlayPrefix,
+    on_demand_types: w.onDemandTypes,
+    spot_fleet_types: w.spotFleetTypes,
+    hyperthreading_disabled: w.hyperthreadingDisabled,
+    instance_tags: { ...w.instanceTags, 'xspot:deployment': c.deployment.name },
+  };
+  const body = tomlStringify({ aws, license: { key: c.license.key } });
+  const note = w.ami
+    ? ''
+    : '# ami is not set yet: build the worker image (xspot-cdk ami build --wait) and set workers.ami\n';
+  return `${HEADER('config.toml')}\n${note}\n${body}\n`;
+}
+
+/** Where the site hook scripts land on controllers; dockerWrapper.toml points at them. */
+export const HOOK_SCRIPT_DIR = '/etc/xspot/scripts';
+export const HOOK_SCRIPT_FILES = {
+  startup: 'startup.sh',
+  jobStartupUser: 'job_startup_user.sh',
+  jobStartupRoot: 'job_startup_root.sh',
+  jobCleanupUser: 'job_cleanup_user.sh',
+  jobCleanupRoot: 'job_cleanup_root.sh',
+} as const satisfies Record<keyof SiteScripts, string>;
+
+/** dockerWrapper.toml: exorun, the CLI wrapper. */
+export function renderDockerWrapperToml(c: XspotConfig): string {
+  const ct = c.containers;
+  const body = tomlStringify({
+    container_image: ct.containerImage,
+    approved_container_images: ct.approvedContainerImages,
+    log_level: ct.logLevel,
+    env_var_filter: ct.envVarFilter,
+    container_start_timeout: ct.containerStartTimeoutMinutes,
+    rand_backoff_ratio: ct.randBackoffRatio,
+    container_startup: `${HOOK_SCRIPT_DIR}/${HOOK_SCRIPT_FILES.startup}`,
+    job_startup_user: `${HOOK_SCRIPT_DIR}/${HOOK_SCRIPT_FILES.jobStartupUser}`,
+    job_startup_root: `${HOOK_SCRIPT_DIR}/${HOOK_SCRIPT_FILES.jobStartupRoot}`,
+    job_cleanup_user: `${HOOK_SCRIPT_DIR}/${HOOK_SCRIPT_FILES.jobCleanupUser}`,
+    job_cleanup_root: `${HOOK_SCRIPT_DIR}/${HOOK_SCRIPT_FILES.jobCleanupRoot}`,
+    runtime: ct.runtime,
+  });
+  return `${HEADER('dockerWrapper.toml')}\n# Reload on a controller with: exorun config\n\n${body}\n`;
+}
+
+/** log_upload.env: where X-Spot writes its logs. */
+export function renderLogUploadEnv(c: XspotConfig): string {
+  return `${HEADER('log_upload.env')}\nLOG_PATH=${c.logs.logPath}\n`;
+}
+
+export interface RenderedFile {
+  readonly content: string;
+  /** Octal file mode; 0o644 unless executable. */
+  readonly mode: number;
+}
+
+/** The four files of the guide's "X-Spot Integration" step plus the site hook scripts, by path in the bundle. */
+export function renderGuideFiles(c: XspotConfig, scripts: SiteScripts): Record<string, RenderedFile> {
+  const files: Record<string, RenderedFile> = {
+    'env.cfg': { content: renderEnvCfg(c), mode: 0o644 },
+    'config.toml': { content: renderConfigToml(c), mode: 0o644 },
+    'dockerWrapper.toml': { content: renderDockerWrapperToml(c), mode: 0o644 },
+    'log_upload.env': { content: renderLogUploadEnv(c), mode: 0o644 },
+  };
+  for (const [key, name] of Object.entries(HOOK_SCRIPT_FILES) as [keyof SiteScripts, string][]) {
+    files[`scripts/${name}`] = { content: scripts[key], mode: 0o755 };
+  }
+  return files;
+}
