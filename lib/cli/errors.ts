@@ -14,7 +14,10 @@ export class UserError extends Error {
 }
 
 /** Prints `err` the way the CLI reports failures and returns the exit code to use. */
-export function reportError(err: unknown, write: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): number {
+export function reportError(
+  err: unknown,
+  write: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+): number {
   if (err instanceof UserError) {
     write(`error: ${err.message}`);
     return err.exitCode;

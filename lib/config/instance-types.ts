@@ -157,7 +157,7 @@ export function cpuVendor(typeOrFamily: string): CpuVendor {
 export function hasLocalNvme(typeOrFamily: string): boolean {
   const { family } = parseInstanceType(typeOrFamily);
   const m = /^[a-z-]+?\d+([a-z]*)$/.exec(family);
-  return m !== null && m[1].includes('d');
+  return m?.[1].includes('d') ?? false;
 }
 
 /** Instance-store capacity in GB, or undefined when not known offline (or none). */

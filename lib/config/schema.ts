@@ -122,8 +122,8 @@ export const XspotSchema = z
   .strictObject({
     remoteDir: dir().default('/efs/deploy').describe('REMOTE_DIR: shared storage that houses production assets'),
     containerFsSize: str(ALLOW.size).default('50G').describe('CONTAINER_FS_SIZE: max disk a container may use'),
-    imageDeployDir: dir().optional().describe('IMAGE_DEPLOY_DIR (default ${REMOTE_DIR}/images)'),
-    scriptDeployDir: dir().optional().describe('SCRIPT_DEPLOY_DIR (default ${REMOTE_DIR}/scripts)'),
+    imageDeployDir: dir().optional().describe('IMAGE_DEPLOY_DIR (default: REMOTE_DIR/images)'),
+    scriptDeployDir: dir().optional().describe('SCRIPT_DEPLOY_DIR (default: REMOTE_DIR/scripts)'),
     lustreNeeded: z.boolean().default(false).describe('LUSTRE_NEEDED'),
     autofsNeeded: z.boolean().default(false).describe('AUTOFS_NEEDED'),
     ldapsNeeded: z.boolean().default(false).describe('LDAPS_NEEDED'),
@@ -164,11 +164,9 @@ export const LicenseSchema = z.strictObject({
   key: str(ALLOW.licenseKey).default('x-spot-metering').describe('[license] key'),
 });
 
-const hookScript = z
-  .string()
-  .regex(/^[A-Za-z0-9._/-]+\.sh$/, {
-    message: 'must be a path to a .sh file (relative to the config file or absolute)',
-  });
+const hookScript = z.string().regex(/^[A-Za-z0-9._/-]+\.sh$/, {
+  message: 'must be a path to a .sh file (relative to the config file or absolute)',
+});
 
 export const ContainersSchema = z
   .strictObject({

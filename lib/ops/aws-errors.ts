@@ -32,9 +32,21 @@ const THROTTLING = new Set([
   'TooManyRequestsException',
   'SlowDown',
 ]);
-const BAD_TOKEN = new Set(['ExpiredToken', 'ExpiredTokenException', 'InvalidClientTokenId', 'UnrecognizedClientException']);
+const BAD_TOKEN = new Set([
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'InvalidClientTokenId',
+  'UnrecognizedClientException',
+]);
 
-export type AwsErrorKind = 'credentials' | 'access-denied' | 'throttled' | 'expired' | 'not-found' | 'network' | 'other';
+export type AwsErrorKind =
+  | 'credentials'
+  | 'access-denied'
+  | 'throttled'
+  | 'expired'
+  | 'not-found'
+  | 'network'
+  | 'other';
 
 export function classifyAwsError(err: unknown): AwsErrorKind {
   const e = (err ?? {}) as SdkLikeError;
