@@ -4,8 +4,8 @@
  * `register(program)`; this file only wires them together and turns errors into one line.
  */
 import { Command, CommanderError } from 'commander';
-import { reportError } from '../lib/cli/errors';
 import { registerConfigCommands } from '../lib/cli/config-commands';
+import { reportError } from '../lib/cli/errors';
 
 export function buildProgram(): Command {
   const program = new Command('xspot-cdk')

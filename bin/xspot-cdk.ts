@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+/**
+ * The CDK app: load and validate the config (`-c config=PATH`, else $XSPOT_CONFIG, else the
+ * embedded default), then build the stacks. Invalid config stops synth with the same messages
+ * as `xspot-cdk check-config`, before any construct is created.
+ */
+import { App } from 'aws-cdk-lib';
+import { reportError } from '../lib/cli/errors';
+import { formatFinding } from '../lib/config/findings';
+import { ConfigErrors, type LoadedConfig, loadConfig } from '../lib/config/load';
+import { buildXspotApp } from '../lib/stacks/app';
+
+const app = new App();
+let loaded: LoadedConfig;
+try {
+  loaded = loadConfig(app.node.tryGetContext('config'));
+} catch (err) {
+  if (err instanceof ConfigErrors) {
+    for (const f of err.check.findings) process.stderr.write(`${formatFinding(f)}\n`);
+  }
+  process.exit(reportError(err));
+}
+for (const f of loaded.findings) {
+  if (f.severity === 'warning' && !f.acknowledged) process.stderr.write(`${formatFinding(f)}\n`);
+}
+buildXspotApp(app, loaded);
+app.synth();

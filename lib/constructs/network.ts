@@ -1,0 +1,98 @@
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+/** A VPC created by this app. */
+export interface NewVpcOptions {
+  /** IPv4 CIDR of the VPC. */
+  readonly cidr: string;
+  /** Availability zones to span (named explicitly so synth needs no AZ lookup). */
+  readonly availabilityZones: string[];
+  /** NAT gateways: 1, or one per AZ. */
+  readonly natGateways: number;
+}
+
+/** An existing VPC, described by ids and CIDRs (no lookups at synth time). */
+export interface ExistingVpcOptions {
+  readonly vpcId: string;
+  /** Primary CIDR block. */
+  readonly vpcCidrBlock: string;
+  readonly availabilityZones: string[];
+  readonly privateSubnetIds: string[];
+  /** Route tables of the private subnets; when given, the S3 gateway endpoint is added to them. */
+  readonly privateSubnetRouteTableIds?: string[];
+}
+
+export interface XspotNetworkProps {
+  /** Create a VPC. Exactly one of `newVpc` and `existingVpc`. */
+  readonly newVpc?: NewVpcOptions;
+  /** Use an existing VPC. */
+  readonly existingVpc?: ExistingVpcOptions;
+  /**
+   * How long VPC flow logs are kept.
+   * @default logs.RetentionDays.THREE_MONTHS
+   */
+  readonly flowLogRetention?: logs.RetentionDays;
+}
+
+/**
+ * The guide's network prerequisites: a VPC whose private subnets reach the EC2 API, the vendor's
+ * package repository and the entitlement server through a NAT gateway; an S3 gateway endpoint so
+ * log and asset traffic stays off the NAT; VPC flow logs.
+ */
+export class XspotNetwork extends Construct {
+  public readonly vpc: ec2.IVpc;
+  /** Where controllers and workers run. */
+  public readonly privateSubnets: ec2.SubnetSelection;
+
+  constructor(scope: Construct, id: string, props: XspotNetworkProps) {
+    super(scope, id);
+    if (!!props.newVpc === !!props.existingVpc) {
+      throw new Error('XspotNetwork: set exactly one of newVpc and existingVpc');
+    }
+    if (props.newVpc) {
+      const n = props.newVpc;
+      const prefix = Number(n.cidr.split('/')[1]);
+      const vpc = new ec2.Vpc(this, 'Vpc', {
+        ipAddresses: ec2.IpAddresses.cidr(n.cidr),
+        availabilityZones: n.availabilityZones,
+        natGateways: n.natGateways,
+        subnetConfiguration: [
+          { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: Math.min(28, prefix + 8) },
+          { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+        ],
+        restrictDefaultSecurityGroup: true,
+      });
+      this.vpc = vpc;
+      this.privateSubnets = { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+      vpc.addGatewayEndpoint('S3', { service: ec2.GatewayVpcEndpointAwsService.S3, subnets: [this.privateSubnets] });
+    } else {
+      const e = props.existingVpc!;
+      this.vpc = ec2.Vpc.fromVpcAttributes(this, 'Vpc', {
+        vpcId: e.vpcId,
+        vpcCidrBlock: e.vpcCidrBlock,
+        availabilityZones: e.availabilityZones,
+        privateSubnetIds: e.privateSubnetIds,
+        privateSubnetRouteTableIds: e.privateSubnetRouteTableIds,
+      });
+      this.privateSubnets = { subnets: this.vpc.privateSubnets };
+      if (e.privateSubnetRouteTableIds && e.privateSubnetRouteTableIds.length > 0) {
+        new ec2.GatewayVpcEndpoint(this, 'S3', {
+          vpc: this.vpc,
+          service: ec2.GatewayVpcEndpointAwsService.S3,
+          subnets: [this.privateSubnets],
+        });
+      }
+    }
+
+    const flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
+      retention: props.flowLogRetention ?? logs.RetentionDays.THREE_MONTHS,
+    });
+    new ec2.FlowLog(this, 'FlowLog', {
+      resourceType: ec2.FlowLogResourceType.fromVpc(this.vpc),
+      destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup),
+      trafficType: ec2.FlowLogTrafficType.ALL,
+      maxAggregationInterval: ec2.FlowLogMaxAggregationInterval.TEN_MINUTES,
+    });
+  }
+}

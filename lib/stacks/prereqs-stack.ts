@@ -1,0 +1,129 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as efs from 'aws-cdk-lib/aws-efs';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type { Construct } from 'constructs';
+import type { XspotConfig } from '../config/resolve';
+import { LogBucket } from '../constructs/log-bucket';
+import { XspotNetwork } from '../constructs/network';
+import { XspotSecurity } from '../constructs/security';
+import { SharedStorage } from '../constructs/shared-storage';
+
+export interface PrereqsStackProps extends StackProps {
+  readonly config: XspotConfig;
+}
+
+/** Availability zones for a new VPC, named explicitly so synth needs no lookup. */
+export function newVpcAzs(region: string, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `${region}${String.fromCharCode(97 + i)}`);
+}
+
+/** Picks the CloudWatch Logs retention that is at least `days`. */
+function retentionAtLeast(days: number): logs.RetentionDays {
+  const all = Object.values(logs.RetentionDays).filter((v): v is logs.RetentionDays => typeof v === 'number' && v > 0);
+  return all.sort((a, b) => a - b).find((d) => d >= days) ?? logs.RetentionDays.TEN_YEARS;
+}
+
+/**
+ * The guide's "Prerequisites" and "Onboarding Assets": network, security group, IAM roles,
+ * shared storage for REMOTE_DIR, and the log bucket. Composition only.
+ */
+export class PrereqsStack extends Stack {
+  public readonly vpc: ec2.IVpc;
+  public readonly privateSubnets: ec2.SubnetSelection;
+  public readonly securityGroup: ec2.ISecurityGroup;
+  public readonly controllerRole: iam.IRole;
+  public readonly workerRole: iam.IRole;
+  public readonly workerInstanceProfile: iam.IInstanceProfile;
+  public readonly fileSystem?: efs.IFileSystem;
+  public readonly logBucket: s3.IBucket;
+
+  constructor(scope: Construct, id: string, props: PrereqsStackProps) {
+    super(scope, id, props);
+    const c = props.config;
+    const n = c.network;
+
+    const network = new XspotNetwork(this, 'Network', {
+      newVpc: n.existingVpc
+        ? undefined
+        : (() => {
+            const v = n.newVpc ?? { cidr: '10.0.0.0/16', maxAzs: 2, natGateways: 'one' as const };
+            return {
+              cidr: v.cidr,
+              availabilityZones: newVpcAzs(c.deployment.region, v.maxAzs),
+              natGateways: v.natGateways === 'perAz' ? v.maxAzs : 1,
+            };
+          })(),
+      existingVpc: n.existingVpc
+        ? {
+            vpcId: n.existingVpc.vpcId,
+            vpcCidrBlock: n.existingVpc.cidrBlocks[0],
+            availabilityZones: n.existingVpc.privateSubnets.map((s) => s.availabilityZone),
+            privateSubnetIds: n.existingVpc.privateSubnets.map((s) => s.id),
+            privateSubnetRouteTableIds: n.existingVpc.privateSubnets.every((s) => s.routeTableId)
+              ? n.existingVpc.privateSubnets.map((s) => s.routeTableId!)
+              : undefined,
+          }
+        : undefined,
+      flowLogRetention: retentionAtLeast(n.flowLogRetentionDays),
+    });
+    this.vpc = network.vpc;
+    this.privateSubnets = network.privateSubnets;
+
+    const security = new XspotSecurity(this, 'Security', {
+      vpc: this.vpc,
+      deploymentName: c.deployment.name,
+      internalCidrs: n.existingVpc ? n.existingVpc.cidrBlocks : [(n.newVpc ?? { cidr: '10.0.0.0/16' }).cidr],
+      applicationIngress: n.applicationIngress.map((r) => ({
+        description: r.description,
+        protocol: r.protocol,
+        fromPort: r.fromPort,
+        toPort: r.toPort ?? r.fromPort,
+        cidrs: r.cidrs,
+      })),
+      roleNamePrefix: c.iam.roleNamePrefix,
+      sessionManager: c.iam.sessionManager,
+    });
+    this.securityGroup = security.securityGroup;
+    this.controllerRole = security.controllerRole;
+    this.workerRole = security.workerRole;
+    this.workerInstanceProfile = security.workerInstanceProfile;
+
+    if (c.storage.type === 'efs') {
+      const storage = new SharedStorage(this, 'SharedStorage', {
+        vpc: this.vpc,
+        subnets: this.privateSubnets,
+        clientSecurityGroup: this.securityGroup,
+        clientRoles: [this.controllerRole],
+        throughputMode: c.storage.efs.throughputMode === 'elastic' ? efs.ThroughputMode.ELASTIC : efs.ThroughputMode.BURSTING,
+        performanceMode:
+          c.storage.efs.performanceMode === 'maxIO' ? efs.PerformanceMode.MAX_IO : efs.PerformanceMode.GENERAL_PURPOSE,
+        automaticBackups: c.storage.efs.backups,
+        removalPolicy: c.storage.efs.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      });
+      this.fileSystem = storage.fileSystem;
+    }
+
+    const logBucket = new LogBucket(this, 'Logs', {
+      transitionToInfrequentAccessAfter: Duration.days(c.logs.transitionToInfrequentAccessDays),
+      expireAfter: Duration.days(c.logs.expireDays),
+    });
+    this.logBucket = logBucket.bucket;
+
+    const out = (key: string, value: string, description: string) =>
+      new CfnOutput(this, key, { value, description });
+    out('VpcId', this.vpc.vpcId, 'VPC of the controllers and workers');
+    out('PrivateSubnetIds', this.vpc.selectSubnets(this.privateSubnets).subnetIds.join(','), 'Subnets of the controllers and workers');
+    out('SecurityGroupId', this.securityGroup.securityGroupId, 'Security group of the controllers and workers');
+    out('ControllerRoleArn', this.controllerRole.roleArn, 'IAM role attached to every controller');
+    out('WorkerRoleArn', this.workerRole.roleArn, 'IAM role of the workers (passed by the controllers)');
+    out('WorkerInstanceProfileName', this.workerInstanceProfile.instanceProfileName, 'Instance profile of the workers');
+    if (this.fileSystem) {
+      out('FileSystemId', this.fileSystem.fileSystemId, 'EFS file system holding REMOTE_DIR');
+      out('FileSystemDnsName', `${this.fileSystem.fileSystemId}.efs.${this.region}.${this.urlSuffix}`, 'EFS DNS name');
+    }
+    out('LogBucketName', this.logBucket.bucketName, 'Bucket for controller and image-build logs');
+  }
+}

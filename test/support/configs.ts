@@ -1,0 +1,24 @@
+/** Config variants shared by tests. */
+export const EXISTING_VPC_CONFIG = {
+  deployment: { name: 'site', region: 'eu-west-1', account: '123456789012' },
+  network: {
+    existingVpc: {
+      vpcId: 'vpc-0a1b2c3d4e5f60718',
+      cidrBlocks: ['172.31.0.0/16', '100.64.0.0/16'],
+      privateSubnets: [
+        { id: 'subnet-0a1b2c3d4e5f60718', cidr: '172.31.0.0/20', availabilityZone: 'eu-west-1a', routeTableId: 'rtb-0a1b2c3d4e5f60718' },
+        { id: 'subnet-0b1b2c3d4e5f60718', cidr: '172.31.16.0/20', availabilityZone: 'eu-west-1b', routeTableId: 'rtb-0b1b2c3d4e5f60718' },
+      ],
+    },
+    applicationIngress: [
+      { description: 'SSH from the site bastion', fromPort: 22, cidrs: ['198.51.100.0/24'] },
+      { description: 'FlexLM license server and vendor daemon', fromPort: 27000, toPort: 27009, cidrs: ['198.51.100.10/32'] },
+    ],
+  },
+  iam: { roleNamePrefix: 'hpc-', permissionsBoundaryArn: 'arn:aws:iam::123456789012:policy/hpc-boundary' },
+  storage: { type: 'nfs', mountPoint: '/nfs-apps', existing: { dnsName: 'nfs.example.internal', exportPath: '/export/apps' } },
+  xspot: { remoteDir: '/nfs-apps/exostellar' },
+  workers: { ami: 'ami-0fedcba9876543210', overlayPrefix: '192.168.200.0/24' },
+  controllers: { amiId: 'ami-0abcdef0123456789', instanceType: 'm5d.2xlarge', desiredCapacity: 2, maxCapacity: 4 },
+  scheduler: { type: 'gridengine' },
+};
