@@ -194,6 +194,18 @@ function issueToFindings(issue: z.core.$ZodIssue, raw: unknown): Finding[] {
         },
       ];
     }
+    case 'invalid_key': {
+      const inner = issue.issues.map((i) => i.message).join('; ');
+      return [
+        {
+          id: 'invalid-value',
+          severity: 'error',
+          path: pathToString(p),
+          value: p[p.length - 1],
+          message: `invalid key: ${inner}`,
+        },
+      ];
+    }
     default:
       return [{ id: 'invalid-value', severity: 'error', path: pathToString(p), value, message: issue.message }];
   }
@@ -238,7 +250,7 @@ export function checkConfigText(text: string, file: string): ConfigCheck {
   const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
-    const pos = e.linePos?.[0];
+    const pos = e.linePos?.[0] ?? counter.linePos(e.pos[0]);
     const where = pos ? `${file}:${pos.line}:${pos.col}` : file;
     throw new UserError(`${where}: invalid YAML: ${e.message.split('\n')[0]}`);
   }

@@ -547,7 +547,36 @@ const amiRules: Rule = (c) => {
   return out;
 };
 
+const logRules: Rule = (c) => {
+  const out: Finding[] = [];
+  const l = c.logs;
+  if (l.transitionToInfrequentAccessDays < 30) {
+    out.push(
+      err(
+        'log-transition-too-early',
+        'logs.transitionToInfrequentAccessDays',
+        l.transitionToInfrequentAccessDays,
+        'S3 moves objects to Infrequent Access only after 30 days or more',
+        '>= 30',
+      ),
+    );
+  }
+  if (l.expireDays <= l.transitionToInfrequentAccessDays) {
+    out.push(
+      err(
+        'log-expiry-before-transition',
+        'logs.expireDays',
+        l.expireDays,
+        'logs would expire before they move to Infrequent Access',
+        `> ${l.transitionToInfrequentAccessDays}`,
+      ),
+    );
+  }
+  return out;
+};
+
 const RULES: readonly Rule[] = [
+  logRules,
   regionRule,
   overlayRules,
   networkRules,

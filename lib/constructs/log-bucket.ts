@@ -50,7 +50,10 @@ export class LogBucket extends Construct {
         {
           id: 'tier-and-expire',
           transitions: [
-            { storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: props.transitionToInfrequentAccessAfter },
+            {
+              storageClass: s3.StorageClass.INFREQUENT_ACCESS,
+              transitionAfter: props.transitionToInfrequentAccessAfter,
+            },
           ],
           expiration: props.expireAfter,
           noncurrentVersionExpiration: Duration.days(30),

@@ -6,7 +6,12 @@ import type { IConstruct } from 'constructs';
  * With `findings`, only those exact findings (e.g. `Resource::*`, `Action::s3:*`) are
  * acknowledged, never the rule as a whole.
  */
-export function acknowledgeNag(construct: IConstruct, rule: string, reason: string, findings?: readonly string[]): void {
+export function acknowledgeNag(
+  construct: IConstruct,
+  rule: string,
+  reason: string,
+  findings?: readonly string[],
+): void {
   const v = Validations.of(construct);
   if (!findings || findings.length === 0) {
     v.acknowledge({ id: `AwsSolutions::${rule}`, reason });

@@ -59,7 +59,11 @@ export class XspotSecurity extends Construct {
     });
     const allTraffic = ec2.Port.allTraffic();
     for (const cidr of props.internalCidrs) {
-      this.securityGroup.addIngressRule(ec2.Peer.ipv4(cidr), allTraffic, `X-Spot: all traffic within the VPC (${cidr})`);
+      this.securityGroup.addIngressRule(
+        ec2.Peer.ipv4(cidr),
+        allTraffic,
+        `X-Spot: all traffic within the VPC (${cidr})`,
+      );
     }
     for (const rule of props.applicationIngress ?? []) {
       const port =
@@ -97,7 +101,12 @@ export class XspotSecurity extends Construct {
 
     const wildcardArns = new Set<string>();
     const arn = (resource: string, account?: string) => {
-      const a = stack.formatArn({ service: 'ec2', resource, resourceName: '*', ...(account === undefined ? {} : { account }) });
+      const a = stack.formatArn({
+        service: 'ec2',
+        resource,
+        resourceName: '*',
+        ...(account === undefined ? {} : { account }),
+      });
       wildcardArns.add(a);
       return a;
     };
@@ -135,7 +144,13 @@ export class XspotSecurity extends Construct {
         }),
         new iam.PolicyStatement({
           sid: 'LaunchTaggedWorkers',
-          actions: ['ec2:RunInstances', 'ec2:CreateFleet', 'ec2:RequestSpotInstances', 'ec2:CreateLaunchTemplate', 'ec2:CreateNetworkInterface'],
+          actions: [
+            'ec2:RunInstances',
+            'ec2:CreateFleet',
+            'ec2:RequestSpotInstances',
+            'ec2:CreateLaunchTemplate',
+            'ec2:CreateNetworkInterface',
+          ],
           resources: [arn('instance'), arn('volume'), arn('network-interface'), arn('launch-template')],
           conditions: requestTagged,
         }),
@@ -221,10 +236,7 @@ export class XspotSecurity extends Construct {
       policy,
       'AwsSolutions-IAM5',
       "EC2 Describe*/pricing calls have no resource-level permissions; launches are limited by the xspot:deployment request tag, changes by the resource tag, CreateTags by ec2:CreateAction, SSM reads to this deployment's parameter path",
-      [
-        'Resource::*',
-        ...[...wildcardArns].map((a) => `Resource::${nagArn(this, a)}`),
-      ],
+      ['Resource::*', ...[...wildcardArns].map((a) => `Resource::${nagArn(this, a)}`)],
     );
     if (ssm) {
       for (const role of [this.controllerRole, this.workerRole]) {

@@ -60,7 +60,12 @@ export class SharedStorage extends Construct {
       }),
     );
     for (const role of props.clientRoles) {
-      this.fileSystem.grant(role, 'elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite', 'elasticfilesystem:ClientRootAccess');
+      this.fileSystem.grant(
+        role,
+        'elasticfilesystem:ClientMount',
+        'elasticfilesystem:ClientWrite',
+        'elasticfilesystem:ClientRootAccess',
+      );
     }
   }
 }

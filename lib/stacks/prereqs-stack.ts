@@ -97,7 +97,8 @@ export class PrereqsStack extends Stack {
         subnets: this.privateSubnets,
         clientSecurityGroup: this.securityGroup,
         clientRoles: [this.controllerRole],
-        throughputMode: c.storage.efs.throughputMode === 'elastic' ? efs.ThroughputMode.ELASTIC : efs.ThroughputMode.BURSTING,
+        throughputMode:
+          c.storage.efs.throughputMode === 'elastic' ? efs.ThroughputMode.ELASTIC : efs.ThroughputMode.BURSTING,
         performanceMode:
           c.storage.efs.performanceMode === 'maxIO' ? efs.PerformanceMode.MAX_IO : efs.PerformanceMode.GENERAL_PURPOSE,
         automaticBackups: c.storage.efs.backups,
@@ -112,10 +113,13 @@ export class PrereqsStack extends Stack {
     });
     this.logBucket = logBucket.bucket;
 
-    const out = (key: string, value: string, description: string) =>
-      new CfnOutput(this, key, { value, description });
+    const out = (key: string, value: string, description: string) => new CfnOutput(this, key, { value, description });
     out('VpcId', this.vpc.vpcId, 'VPC of the controllers and workers');
-    out('PrivateSubnetIds', this.vpc.selectSubnets(this.privateSubnets).subnetIds.join(','), 'Subnets of the controllers and workers');
+    out(
+      'PrivateSubnetIds',
+      this.vpc.selectSubnets(this.privateSubnets).subnetIds.join(','),
+      'Subnets of the controllers and workers',
+    );
     out('SecurityGroupId', this.securityGroup.securityGroupId, 'Security group of the controllers and workers');
     out('ControllerRoleArn', this.controllerRole.roleArn, 'IAM role attached to every controller');
     out('WorkerRoleArn', this.workerRole.roleArn, 'IAM role of the workers (passed by the controllers)');

@@ -15,7 +15,10 @@ export const CDK_CONTEXT: Record<string, unknown> = JSON.parse(
 export const DEFAULT_YAML = fs.readFileSync(defaultConfigPath(), 'utf8');
 
 /** Loads config from YAML text (or an object) and fails the test on config errors. */
-export function loadFromText(text: string | object, file = path.join(path.dirname(defaultConfigPath()), 'test.yaml')): LoadedConfig {
+export function loadFromText(
+  text: string | object,
+  file = path.join(path.dirname(defaultConfigPath()), 'test.yaml'),
+): LoadedConfig {
   const yaml = typeof text === 'string' ? text : stringify(text);
   const check = checkConfigText(yaml, file);
   const errors = check.findings.filter((f) => f.severity === 'error');
@@ -25,7 +28,10 @@ export function loadFromText(text: string | object, file = path.join(path.dirnam
   return { path: file, config: check.config, findings: check.findings, siteScripts: check.siteScripts };
 }
 
-export function buildApp(text: string | object = DEFAULT_YAML, appProps: ConstructorParameters<typeof App>[0] = {}): {
+export function buildApp(
+  text: string | object = DEFAULT_YAML,
+  appProps: ConstructorParameters<typeof App>[0] = {},
+): {
   app: App;
   stacks: XspotStacks;
   loaded: LoadedConfig;

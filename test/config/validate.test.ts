@@ -1,0 +1,462 @@
+/**
+ * Table-driven: each bad config yields a finding that names the field, the value and what is
+ * allowed. Good configs (the guide's examples) pass with no errors.
+ */
+import * as path from 'node:path';
+import { stringify } from 'yaml';
+import { type Finding, formatFinding } from '../../lib/config/findings';
+import { checkConfigText, defaultConfigPath } from '../../lib/config/load';
+import { EXISTING_VPC_CONFIG } from '../support/configs';
+
+const FILE = path.join(path.dirname(defaultConfigPath()), 'case.yaml');
+const check = (cfg: object) => checkConfigText(stringify(cfg), FILE);
+const errorsOf = (cfg: object): Finding[] => check(cfg).findings.filter((f) => f.severity === 'error');
+const warningsOf = (cfg: object): Finding[] => check(cfg).findings.filter((f) => f.severity === 'warning');
+
+interface BadCase {
+  readonly name: string;
+  readonly config: object;
+  readonly id: string;
+  readonly path: string;
+  /** A fragment the one-line message must contain: the allowed values or the rule. */
+  readonly mentions: RegExp;
+}
+
+const BAD: BadCase[] = [
+  // shapes and allow-lists
+  {
+    name: 'string for a number',
+    config: { controllers: { minCapacity: 'one' } },
+    id: 'invalid-type',
+    path: 'controllers.minCapacity',
+    mentions: /expected number, got string/,
+  },
+  {
+    name: 'unknown top-level key',
+    config: { controler: {} },
+    id: 'unknown-key',
+    path: 'controler',
+    mentions: /controllers/,
+  },
+  {
+    name: 'unknown nested key',
+    config: { xspot: { remote_dir: '/efs/x' } },
+    id: 'unknown-key',
+    path: 'xspot.remote_dir',
+    mentions: /remoteDir/,
+  },
+  {
+    name: 'enum value',
+    config: { storage: { type: 'gluster' } },
+    id: 'invalid-value',
+    path: 'storage.type',
+    mentions: /"efs" \| "nfs" \| "lustre" \| "ontap"/,
+  },
+  {
+    name: 'runtime enum',
+    config: { containers: { runtime: 'kata' } },
+    id: 'invalid-value',
+    path: 'containers.runtime',
+    mentions: /"runxc" \| "runc"/,
+  },
+  {
+    name: 'shell metacharacters in a version',
+    config: { xspot: { rpmVersion: 'xspot-1.3; rm -rf /' } },
+    id: 'invalid-value',
+    path: 'xspot.rpmVersion',
+    mentions: /package name-version/,
+  },
+  {
+    name: 'relative REMOTE_DIR',
+    config: { xspot: { remoteDir: 'efs/deploy' } },
+    id: 'invalid-value',
+    path: 'xspot.remoteDir',
+    mentions: /absolute path/,
+  },
+  {
+    name: 'path with ..',
+    config: { xspot: { remoteDir: '/efs/../etc' } },
+    id: 'invalid-value',
+    path: 'xspot.remoteDir',
+    mentions: /no "\.\."/,
+  },
+  {
+    name: 'image name with spaces',
+    config: { xspot: { imageNameList: ['docker base'] } },
+    id: 'invalid-value',
+    path: 'xspot.imageNameList[0]',
+    mentions: /docker image name/,
+  },
+  {
+    name: 'bad CONTAINER_FS_SIZE',
+    config: { xspot: { containerFsSize: '50GB' } },
+    id: 'invalid-value',
+    path: 'xspot.containerFsSize',
+    mentions: /50G/,
+  },
+  {
+    name: 'bad overlay CIDR',
+    config: { workers: { overlayPrefix: '192.168.137.0' } },
+    id: 'invalid-value',
+    path: 'workers.overlayPrefix',
+    mentions: /IPv4 CIDR/,
+  },
+  {
+    name: 'bad AMI id',
+    config: { workers: { ami: 'ami-xyz' } },
+    id: 'invalid-value',
+    path: 'workers.ami',
+    mentions: /ami-0123456789abcdef0/,
+  },
+  {
+    name: 'bad license key',
+    config: { license: { key: 'metering' } },
+    id: 'invalid-value',
+    path: 'license.key',
+    mentions: /x-spot-metering/,
+  },
+  {
+    name: 'bad deployment name',
+    config: { deployment: { name: 'X_Spot' } },
+    id: 'invalid-value',
+    path: 'deployment.name',
+    mentions: /lowercase/,
+  },
+  {
+    name: 'bad region',
+    config: { deployment: { region: 'virginia' } },
+    id: 'invalid-value',
+    path: 'deployment.region',
+    mentions: /us-east-1/,
+  },
+  {
+    name: 'tag key with aws: prefix',
+    config: { workers: { instanceTags: { 'aws:owner': 'x' } } },
+    id: 'invalid-value',
+    path: 'workers.instanceTags.aws:owner',
+    mentions: /not starting with aws:/,
+  },
+  {
+    name: 'max capacity 0',
+    config: { controllers: { maxCapacity: 0 } },
+    id: 'out-of-range',
+    path: 'controllers.maxCapacity',
+    mentions: /greater than 0/,
+  },
+  {
+    name: 'empty image list',
+    config: { xspot: { imageNameList: [] } },
+    id: 'out-of-range',
+    path: 'xspot.imageNameList',
+    mentions: /./,
+  },
+  {
+    name: 'parent image of no known form',
+    config: { workerImage: { parentImage: { id: 'ami-0123456789abcdef0' } } },
+    id: 'invalid-value',
+    path: 'workerImage.parentImage',
+    mentions: /amiId.*ssmParameter.*name, owners/,
+  },
+  // the guide's rules
+  {
+    name: 'GovCloud region',
+    config: { deployment: { region: 'us-gov-west-1' } },
+    id: 'govcloud-region',
+    path: 'deployment.region',
+    mentions: /commercial AWS region/,
+  },
+  {
+    name: 'overlay overlaps the new VPC',
+    config: { network: { newVpc: { cidr: '192.168.0.0/16' } } },
+    id: 'overlay-overlaps-vpc',
+    path: 'workers.overlayPrefix',
+    mentions: /192\.168\.0\.0\/16/,
+  },
+  {
+    name: 'overlay overlaps an existing VPC secondary block',
+    config: { ...EXISTING_VPC_CONFIG, workers: { overlayPrefix: '100.64.5.0/24' } },
+    id: 'overlay-overlaps-vpc',
+    path: 'workers.overlayPrefix',
+    mentions: /100\.64\.0\.0\/16/,
+  },
+  {
+    name: 'overlay not a /24',
+    config: { workers: { overlayPrefix: '192.168.136.0/23' } },
+    id: 'overlay-not-class-c',
+    path: 'workers.overlayPrefix',
+    mentions: /\/24/,
+  },
+  {
+    name: 'capacity equation',
+    config: { controllers: { maxContainers: 80, maxWorkers: 100, dockerVolumeGb: 8000 } },
+    id: 'controller-capacity-equation',
+    path: 'controllers.maxContainers',
+    mentions: /<= 245/,
+  },
+  {
+    name: 'more than 80 job slots',
+    config: { scheduler: { slotsPerController: 81 } },
+    id: 'job-slots-over-80',
+    path: 'scheduler.slotsPerController',
+    mentions: /1-80/,
+  },
+  {
+    name: 'ONTAP without folders',
+    config: { xspot: { ontapNeeded: true, autofsNeeded: true } },
+    id: 'ontap-folders-required',
+    path: 'xspot.ontapFolders',
+    mentions: /ONTAP folders/,
+  },
+  {
+    name: 'ONTAP folders without ONTAP_NEEDED',
+    config: { xspot: { ontapFolders: ['/ontap/1'] } },
+    id: 'ontap-folders-without-ontap',
+    path: 'xspot.ontapFolders',
+    mentions: /ontapNeeded: true/,
+  },
+  {
+    name: 'Amazon Linux 2023 parent image',
+    config: { workerImage: { parentImage: { name: 'al2023-ami-*-x86_64', owners: ['amazon'] } } },
+    id: 'amazon-linux-2023',
+    path: 'workerImage.parentImage',
+    mentions: /EL7/,
+  },
+  {
+    name: 'Amazon Linux 2023 via SSM',
+    config: {
+      workerImage: {
+        parentImage: { ssmParameter: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-6.1-x86_64' },
+      },
+    },
+    id: 'amazon-linux-2023',
+    path: 'workerImage.parentImage',
+    mentions: /EL7/,
+  },
+  {
+    name: 'arm64 worker family',
+    config: { workers: { spotFleetTypes: ['r6g'] } },
+    id: 'arch-not-x86-64',
+    path: 'workers.spotFleetTypes[0]',
+    mentions: /x86_64/,
+  },
+  {
+    name: 'arm64 controller',
+    config: { controllers: { instanceType: 'm6gd.xlarge' } },
+    id: 'arch-not-x86-64',
+    path: 'controllers.instanceType',
+    mentions: /x86_64/,
+  },
+  {
+    name: 'non-Nitro AMI builder',
+    config: { workerImage: { builderInstanceTypes: ['t2.micro'] } },
+    id: 'builder-not-nitro',
+    path: 'workerImage.builderInstanceTypes[0]',
+    mentions: /c5\.xlarge/,
+  },
+  {
+    name: 'containers do not fit the docker disk',
+    config: { controllers: { maxContainers: 4 } },
+    id: 'docker-disk-too-small',
+    path: 'controllers.maxContainers',
+    mentions: /at most 3 containers/,
+  },
+  {
+    name: 'rand_backoff_ratio of 1',
+    config: { containers: { randBackoffRatio: 1 } },
+    id: 'rand-backoff-ratio',
+    path: 'containers.randBackoffRatio',
+    mentions: /0 <= x < 1/,
+  },
+  {
+    name: 'container image not approved',
+    config: { xspot: { imageNameList: ['docker-base', 'eda'] }, containers: { containerImage: 'eda' } },
+    id: 'container-image-not-approved',
+    path: 'containers.containerImage',
+    mentions: /docker-base/,
+  },
+  {
+    name: 'container image not built',
+    config: { containers: { containerImage: 'eda', approvedContainerImages: ['eda', 'docker-base'] } },
+    id: 'container-image-not-built',
+    path: 'containers.containerImage',
+    mentions: /docker-base/,
+  },
+  {
+    name: 'scheduler image not approved',
+    config: { scheduler: { image: 'eda' } },
+    id: 'scheduler-image-not-approved',
+    path: 'scheduler.image',
+    mentions: /docker-base/,
+  },
+  {
+    name: 'REMOTE_DIR outside the shared mount',
+    config: { xspot: { remoteDir: '/opt/deploy' } },
+    id: 'remote-dir-outside-storage',
+    path: 'xspot.remoteDir',
+    mentions: /below \/efs\//,
+  },
+  {
+    name: 'existing storage not described',
+    config: { storage: { type: 'nfs' } },
+    id: 'storage-existing-missing',
+    path: 'storage.existing',
+    mentions: /dnsName/,
+  },
+  {
+    name: 'lustre without mount name',
+    config: {
+      storage: { type: 'lustre', mountPoint: '/fsx', existing: { dnsName: 'fs-1.fsx.example' } },
+      xspot: { remoteDir: '/fsx/deploy' },
+    },
+    id: 'lustre-mount-name',
+    path: 'storage.existing.mountName',
+    mentions: /MountName/,
+  },
+  {
+    name: 'world-open ingress',
+    config: { network: { applicationIngress: [{ description: 'ssh', fromPort: 22, cidrs: ['0.0.0.0/0'] }] } },
+    id: 'world-ingress',
+    path: 'network.applicationIngress[0].cidrs[0]',
+    mentions: /allowWorldIngress/,
+  },
+  {
+    name: 'subnet outside the VPC',
+    config: {
+      network: {
+        existingVpc: {
+          vpcId: 'vpc-0a1b2c3d4e5f60718',
+          cidrBlocks: ['172.31.0.0/16'],
+          privateSubnets: [{ id: 'subnet-0a1b2c3d4e5f60718', cidr: '10.1.0.0/24', availabilityZone: 'us-east-1a' }],
+        },
+      },
+    },
+    id: 'subnet-outside-vpc',
+    path: 'network.existingVpc.privateSubnets[0].cidr',
+    mentions: /172\.31\.0\.0\/16/,
+  },
+  {
+    name: 'both a new and an existing VPC',
+    config: { network: { newVpc: {}, existingVpc: EXISTING_VPC_CONFIG.network.existingVpc } },
+    id: 'network-vpc-ambiguous',
+    path: 'network',
+    mentions: /either/,
+  },
+  {
+    name: 'desired above max',
+    config: { controllers: { desiredCapacity: 3, maxCapacity: 2 } },
+    id: 'controller-capacity-order',
+    path: 'controllers.desiredCapacity',
+    mentions: /minCapacity <= desiredCapacity <= maxCapacity/,
+  },
+  {
+    name: 'unknown instance store size',
+    config: { controllers: { instanceType: 'x2iedn.xlarge' } },
+    id: 'controller-disk-unknown',
+    path: 'controllers.maxContainers',
+    mentions: /set controllers\.maxContainers/,
+  },
+  {
+    name: 'acknowledging an error',
+    config: {
+      deployment: { region: 'us-gov-east-1' },
+      acknowledgedWarnings: [{ id: 'govcloud-region', reason: 'we insist' }],
+    },
+    id: 'acknowledged-error',
+    path: 'acknowledgedWarnings[0].id',
+    mentions: /only warnings/,
+  },
+  {
+    name: 'IA transition before 30 days',
+    config: { logs: { transitionToInfrequentAccessDays: 10 } },
+    id: 'log-transition-too-early',
+    path: 'logs.transitionToInfrequentAccessDays',
+    mentions: />= 30/,
+  },
+];
+
+describe('bad configs are rejected with a finding that names the field and what is allowed', () => {
+  test('the table has at least 30 distinct cases', () => {
+    expect(new Set(BAD.map((b) => b.name)).size).toBeGreaterThanOrEqual(30);
+  });
+
+  test.each(BAD.map((b) => [b.name, b] as const))('%s', (_name, b) => {
+    // GIVEN a config with one problem / WHEN it is checked
+    const errors = errorsOf(b.config);
+    // THEN an error with the stable id names the field, and its one line says what is allowed
+    const hit = errors.find((e) => e.id === b.id && e.path === b.path);
+    expect(hit).toBeDefined();
+    const line = formatFinding(hit!);
+    expect(line).toContain(b.path);
+    expect(line).toMatch(b.mentions);
+    expect(line).not.toContain('\n');
+  });
+});
+
+describe('good configs', () => {
+  test.each([
+    ['the embedded default', {}],
+    ['the existing-VPC site example', EXISTING_VPC_CONFIG],
+    [
+      'ONTAP mounted by autofs (the guide: both toggles and ONTAP_FOLDERS)',
+      { xspot: { ontapNeeded: true, autofsNeeded: true, ontapFolders: ['/ontap/1', '/ontap/2'] } },
+    ],
+    [
+      'm5d.2xlarge with 30G containers (the guide: 300GB SSD, 10 containers)',
+      { controllers: { instanceType: 'm5d.2xlarge', maxContainers: 10 }, xspot: { containerFsSize: '30G' } },
+    ],
+    ['the guide chipspot queue', { scheduler: { queues: ['xspot', 'chipspot'] } }],
+    ['a floating license key', { license: { key: 'ABCD-1234-EFGH-5678' } }],
+  ])('%s has no errors', (_name, cfg) => {
+    expect(errorsOf(cfg)).toEqual([]);
+  });
+
+  test('trailing slashes in directories are stripped, as env.cfg does', () => {
+    const c = check({ xspot: { remoteDir: '/efs/deploy/', imageDeployDir: '/efs/deploy/img//' } }).config!;
+    expect(c.xspot.remoteDir).toBe('/efs/deploy');
+    expect(c.resolved.imageDeployDir).toBe('/efs/deploy/img');
+    expect(c.resolved.scriptDeployDir).toBe('/efs/deploy/scripts');
+  });
+
+  test('the guide capacity equation is derived from the docker disk: m5d.xlarge (150 GB) / 50G = 3 containers', () => {
+    const c = check({}).config!;
+    expect(c.resolved.dockerDiskGb).toBe(150);
+    expect(c.resolved.maxContainers).toBe(3);
+    expect(c.resolved.slotsPerController).toBe(3);
+  });
+});
+
+describe('warnings', () => {
+  test('a controller type without local NVMe is a warning, not an error', () => {
+    const cfg = { controllers: { instanceType: 'm5.xlarge' } };
+    expect(errorsOf(cfg)).toEqual([]);
+    const w = warningsOf(cfg).find((f) => f.id === 'controller-no-local-nvme');
+    expect(w?.path).toBe('controllers.instanceType');
+    expect(w?.allowed).toMatch(/m5d\.xlarge/);
+  });
+
+  test('world ingress is a warning once explicitly allowed', () => {
+    const cfg = {
+      network: {
+        allowWorldIngress: true,
+        applicationIngress: [{ description: 'ssh', fromPort: 22, cidrs: ['0.0.0.0/0'] }],
+      },
+    };
+    expect(errorsOf(cfg)).toEqual([]);
+    expect(warningsOf(cfg).map((f) => f.id)).toContain('world-ingress');
+  });
+
+  test('a warning can be acknowledged by id with a reason; a stale acknowledgement is reported', () => {
+    const cfg = {
+      controllers: { instanceType: 'm5.xlarge' },
+      acknowledgedWarnings: [
+        { id: 'controller-no-local-nvme', reason: 'EBS is fast enough for our images' },
+        { id: 'no-such-warning', reason: 'left over' },
+      ],
+    };
+    const all = check(cfg).findings;
+    expect(all.find((f) => f.id === 'controller-no-local-nvme')?.acknowledged).toBe(
+      'EBS is fast enough for our images',
+    );
+    expect(all.find((f) => f.id === 'unused-acknowledgement')?.value).toBe('no-such-warning');
+  });
+});
