@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerConfigCommands } from '../lib/cli/config-commands';
+import { registerCostCommand } from '../lib/cli/cost';
 import { reportError } from '../lib/cli/errors';
 
 export function buildProgram(): Command {
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerConfigCommands(program);
+  registerCostCommand(program);
   return program;
 }
 

@@ -1,0 +1,40 @@
+/**
+ * `xspot-cdk cost`: what X-Spot cost and what it saved, from the controllers' logs (a directory or
+ * the S3 prefix they sync to). The options follow the vendor guide's cost tool; see docs/cost.md.
+ * The work is in lib/cost/; the AWS SDK and exceljs load only when a run needs them.
+ */
+import type { Command } from 'commander';
+import type { CostArgs } from '../cost/options';
+import { runCost } from '../cost/run';
+
+export function registerCostCommand(program: Command): void {
+  program
+    .command('cost')
+    .description('report the real cost of X-Spot and its savings against on-demand, from X-Spot logs')
+    .option('-l, --logs <dir>', 'log files to parse: a directory, or s3://BUCKET/PREFIX of synced logs (mandatory)')
+    .option('-s, --start <date>', 'first day, YYYY-MM-DD (UTC; default 30 days ago)')
+    .option('-e, --end <date>', 'last day, YYYY-MM-DD (UTC; default today)')
+    .option('-n, --num_days <days>', 'the last N days and today (overrides -s and -e)')
+    .option('-d, --discount <percent>', 'whole percent off on-demand prices to use (default 0)')
+    .option('-o, --output <type>', 'json, html or xlsx, or a comma-separated list (default: all three)')
+    .option('-c, --container <id>', 'only this container (a unique prefix of its id)')
+    .option('-f, --containerLife <id>', "only this container, in 'Lifetime' format (a unique prefix of its id)")
+    .option('-j, --jobid <id>', "only this job's containers, in 'Lifetime' format")
+    .option('--out-dir <dir>', 'where to write the reports (default: current directory)')
+    .option(
+      '--pricing <file>',
+      'on-demand prices: a JSON file {"m5.xlarge": 0.192, ...} or a directory of <region>.json',
+    )
+    .option(
+      '--pricing-cache <dir>',
+      'cache of prices read from the AWS Price List API (default ~/.cache/xspot-cdk/pricing)',
+    )
+    .option('--region <region>', 'region of controllers whose logs do not say (DefaultRegion), and of the S3 client')
+    .option('--profile <name>', 'AWS profile for S3 and the Price List API')
+    .action(async (args: CostArgs) => {
+      await runCost(args, {
+        out: (line: string) => process.stdout.write(`${line}\n`),
+        err: (line: string) => process.stderr.write(`${line}\n`),
+      });
+    });
+}

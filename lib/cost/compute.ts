@@ -1,0 +1,644 @@
+/**
+ * From collected log state to the cost report.
+ *
+ * 1. resolveModel: each controller's up time (the time spans of its log files), each worker's
+ *    billed interval (FinalizeWorkerMetadata -> Terminating Worker Instance) and each container's
+ *    placements (started -> migrated -> stopped), all clipped to the report window. An interval
+ *    whose start (or end) is not in the files read starts at the window start or the controller's
+ *    first log line, whichever is later (ends at the window end or its last log line, whichever
+ *    is earlier).
+ * 2. pricingNeeds: the (region, instance type) pairs that need an on-demand price.
+ * 3. buildReport: costs. A worker's cost is shared among the containers running on it at each
+ *    moment, in proportion to their vCPUs; time with no container is the worker's idle cost.
+ */
+import { UserError } from '../cli/errors';
+import { type Collector, type ContainerRecord, type Warnings, type WorkerRecord, workerKey } from './collect';
+import type {
+  ContainerRow,
+  ControllerRow,
+  CostReport,
+  DailyRow,
+  FilterKind,
+  InstanceTypeRow,
+  JobRow,
+  SegmentRow,
+  WorkerRow,
+} from './report';
+
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 86_400_000;
+
+/** [start, end) in epoch ms; start is a UTC midnight, end is a UTC midnight. */
+export interface CostWindow {
+  readonly start: number;
+  readonly end: number;
+}
+
+export interface Selection {
+  readonly kind: FilterKind;
+  /** The option as typed, e.g. `-c/--container`. */
+  readonly flag: string;
+  readonly value: string;
+  readonly containers: ReadonlySet<string>;
+}
+
+interface ControllerModel {
+  readonly key: string;
+  readonly name: string;
+  readonly region: string | undefined;
+  readonly instanceType: string | undefined;
+  readonly first: number;
+  readonly last: number;
+  /** Merged file spans clipped to the window. */
+  readonly intervals: readonly [number, number][];
+}
+
+interface WorkerModel {
+  readonly key: string;
+  readonly rec: WorkerRecord;
+  readonly controller: ControllerModel;
+  readonly start: number;
+  readonly end: number;
+}
+
+interface Placement {
+  readonly container: ContainerRecord;
+  readonly workerKey: string;
+  readonly workerId: string;
+  start: number;
+  end: number;
+}
+
+export interface Model {
+  readonly window: CostWindow;
+  readonly controllers: ReadonlyMap<string, ControllerModel>;
+  readonly workers: ReadonlyMap<string, WorkerModel>;
+  readonly placements: readonly Placement[];
+  readonly containers: ReadonlyMap<string, ContainerRecord>;
+}
+
+export interface ResolveOptions {
+  /** Used for controllers whose logs carry no DefaultRegion (--region). */
+  readonly fallbackRegion?: string;
+  /** How to name a controller whose logs sit at the top of the logs location. */
+  readonly rootName: string;
+  readonly warnings: Warnings;
+}
+
+function mergeClipped(spans: readonly [number, number][], win: CostWindow): [number, number][] {
+  const sorted = spans
+    .map(([a, b]): [number, number] => [Math.max(a, win.start), Math.min(b, win.end)])
+    .filter(([a, b]) => b > a)
+    .sort((x, y) => x[0] - y[0]);
+  const out: [number, number][] = [];
+  for (const [a, b] of sorted) {
+    const last = out[out.length - 1];
+    if (last !== undefined && a <= last[1]) last[1] = Math.max(last[1], b);
+    else out.push([a, b]);
+  }
+  return out;
+}
+
+export function resolveModel(col: Collector, win: CostWindow, opts: ResolveOptions): Model {
+  const controllers = new Map<string, ControllerModel>();
+  for (const c of col.controllers.values()) {
+    if (c.spans.length === 0) continue;
+    controllers.set(c.key, {
+      key: c.key,
+      name: c.instanceId ?? (c.key || opts.rootName),
+      region: c.region ?? opts.fallbackRegion,
+      instanceType: c.instanceType,
+      first: Math.min(...c.spans.map((s) => s[0])),
+      last: Math.max(...c.spans.map((s) => s[1])),
+      intervals: mergeClipped(c.spans, win),
+    });
+  }
+  const defaultStart = (c: ControllerModel) => Math.max(win.start, c.first);
+  const defaultEnd = (c: ControllerModel) => Math.min(win.end, c.last);
+
+  const workers = new Map<string, WorkerModel>();
+  for (const [key, w] of col.workers) {
+    const controller = controllers.get(w.controller);
+    if (controller === undefined) continue;
+    const start = Math.max(w.ready ?? defaultStart(controller), win.start);
+    const end = Math.min(w.terminated ?? defaultEnd(controller), win.end);
+    if (w.ready !== undefined && w.terminated !== undefined && w.terminated < w.ready) {
+      opts.warnings.add(
+        `worker ${w.id} (controller ${controller.name}) terminated before FinalizeWorkerMetadata; skipped`,
+      );
+      continue;
+    }
+    if (end > start) workers.set(key, { key, rec: w, controller, start, end });
+  }
+
+  const placements: Placement[] = [];
+  for (const c of col.containers.values()) {
+    const controller = controllers.get(c.controller);
+    if (controller === undefined) continue;
+    const steps = [...c.steps].sort((a, b) => a.ts - b.ts);
+    let open: { workerId: string; start: number } | undefined;
+    const place = (workerId: string, start: number, end: number) => {
+      const s = Math.max(start, win.start);
+      const e = Math.min(end, win.end);
+      if (e > s)
+        placements.push({ container: c, workerKey: workerKey(c.controller, workerId), workerId, start: s, end: e });
+    };
+    for (const step of steps) {
+      if (open !== undefined) place(open.workerId, open.start, step.ts);
+      else if (step.state !== 'started') {
+        // Ran before the first event we read: since the window start or the controller's first line.
+        const was = step.state === 'migrated' ? step.fromWorkerId : step.workerId;
+        if (was !== undefined) place(was, defaultStart(controller), step.ts);
+      }
+      open =
+        step.state !== 'stopped' && step.workerId !== undefined
+          ? { workerId: step.workerId, start: step.ts }
+          : undefined;
+      if (step.state !== 'stopped' && step.workerId === undefined) {
+        opts.warnings.add(`no WorkerID for container ${c.id} ${step.state} at ${new Date(step.ts).toISOString()}`);
+      }
+    }
+    if (open !== undefined) place(open.workerId, open.start, defaultEnd(controller));
+  }
+  return { window: win, controllers, workers, placements, containers: col.containers };
+}
+
+/** One on-demand price the report needs. `region` undefined means the logs did not say. */
+export interface PriceNeed {
+  readonly region: string | undefined;
+  readonly instanceType: string;
+  /** For messages: e.g. `controller i-0abc` or `worker 4465ce68`. */
+  readonly who: string;
+}
+
+export function pricingNeeds(model: Model): PriceNeed[] {
+  const needs: PriceNeed[] = [];
+  for (const c of model.controllers.values()) {
+    if (c.instanceType !== undefined && c.intervals.length > 0) {
+      needs.push({ region: c.region, instanceType: c.instanceType, who: `controller ${c.name}` });
+    }
+  }
+  for (const w of model.workers.values()) {
+    if (w.rec.instanceType !== undefined) {
+      needs.push({ region: w.controller.region, instanceType: w.rec.instanceType, who: `worker ${w.rec.id}` });
+    }
+  }
+  return needs;
+}
+
+/** Picks the containers -c/-f (unique id prefix) or -j (job id) select. */
+export function selectContainers(model: Model, kind: FilterKind, flag: string, value: string): Selection {
+  const ids = [...model.containers.keys()];
+  if (kind === 'job') {
+    const hit = ids.filter((id) => model.containers.get(id)?.jobId === value);
+    if (hit.length === 0) {
+      const jobs = new Set(ids.map((id) => model.containers.get(id)?.jobId).filter((j) => j !== undefined));
+      throw new UserError(
+        `The Job ID entered was not found. ${flag} '${value}' matches none of the ${jobs.size} job ids in the logs`,
+      );
+    }
+    return { kind, flag, value, containers: new Set(hit) };
+  }
+  const exact = ids.filter((id) => id === value);
+  const hit = exact.length > 0 ? exact : ids.filter((id) => id.startsWith(value));
+  if (hit.length === 0) {
+    throw new UserError(
+      `The Container ID entered was not found. ${flag} '${value}' matches none of the ${ids.length} container ids in the logs`,
+    );
+  }
+  if (hit.length > 1) {
+    const shown = hit.slice(0, 5).join(', ');
+    throw new UserError(
+      `The Container ID entered is not unique. ${flag} '${value}' is the start of ${hit.length} container ids (${shown}${hit.length > 5 ? ', ...' : ''}); give more characters`,
+    );
+  }
+  return { kind, flag, value, containers: new Set(hit) };
+}
+
+export interface BuildOptions {
+  readonly logs: string;
+  readonly discountPercent: number;
+  /** List on-demand USD/hour; every pair from pricingNeeds must be known. */
+  readonly price: (region: string | undefined, instanceType: string) => number;
+  readonly selection?: Selection;
+  readonly warnings: Warnings;
+  readonly files: CostReport['files'];
+  readonly now: Date;
+}
+
+const money = (v: number) => Math.round(v * 1e6) / 1e6;
+const hours = (ms: number) => Math.round((ms / HOUR_MS) * 1e4) / 1e4;
+const iso = (t: number) => new Date(t).toISOString();
+const day = (t: number) => iso(t).slice(0, 10);
+
+class Acc {
+  real = 0;
+  od = 0;
+  add(real: number, od: number): void {
+    this.real += real;
+    this.od += od;
+  }
+  figures() {
+    return { realCost: money(this.real), onDemandCost: money(this.od), savings: money(this.od - this.real) };
+  }
+}
+
+/** Per-UTC-day totals over the window. */
+class Daily {
+  private readonly days: Acc[];
+  constructor(private readonly win: CostWindow) {
+    this.days = Array.from({ length: Math.max(1, Math.ceil((win.end - win.start) / DAY_MS)) }, () => new Acc());
+  }
+  /** Spreads [t0, t1) at the given USD/hour rates over the days it touches. */
+  spread(t0: number, t1: number, realRate: number, odRate: number): void {
+    for (let t = t0; t < t1; ) {
+      const i = Math.floor((t - this.win.start) / DAY_MS);
+      const dayEnd = Math.min(t1, this.win.start + (i + 1) * DAY_MS);
+      const h = (dayEnd - t) / HOUR_MS;
+      this.days[i]?.add(realRate * h, odRate * h);
+      t = dayEnd;
+    }
+  }
+  rows(): DailyRow[] {
+    return this.days.map((a, i) => ({ date: day(this.win.start + i * DAY_MS), ...a.figures() }));
+  }
+}
+
+interface WorkerCost {
+  readonly model: WorkerModel;
+  readonly type: string | undefined;
+  readonly spot: boolean;
+  readonly rate: number;
+  readonly odRate: number;
+  readonly total: Acc;
+  readonly allocated: Acc;
+  readonly containers: Set<string>;
+}
+
+interface PlacementCost {
+  readonly placement: Placement;
+  readonly acc: Acc;
+  ms: number;
+}
+
+export function buildReport(model: Model, opts: BuildOptions): CostReport {
+  const win = model.window;
+  const factor = (100 - opts.discountPercent) / 100;
+  const sel = opts.selection;
+  const chosen = (containerId: string) => sel === undefined || sel.containers.has(containerId);
+  const daily = new Daily(win);
+
+  // Controllers: on-demand rate for their up time; they add nothing to the on-demand equivalent.
+  const controllerCost = new Map<string, { rate: number; cost: number; ms: number }>();
+  for (const c of model.controllers.values()) {
+    const ms = c.intervals.reduce((s, [a, b]) => s + (b - a), 0);
+    let rate = 0;
+    if (c.instanceType === undefined) {
+      if (ms > 0) opts.warnings.add(`no instance type for: controller ${c.name}`);
+    } else if (ms > 0) {
+      rate = opts.price(c.region, c.instanceType) * factor;
+    }
+    controllerCost.set(c.key, { rate, cost: (rate * ms) / HOUR_MS, ms });
+    if (sel === undefined) for (const [a, b] of c.intervals) daily.spread(a, b, rate, 0);
+  }
+
+  // Workers: the price paid (spot) or the discounted on-demand rate; on-demand equivalent at the latter.
+  const workers = new Map<string, WorkerCost>();
+  for (const w of model.workers.values()) {
+    const r = w.rec;
+    const type = r.instanceType;
+    const spot = r.spot === true;
+    let odRate = 0;
+    let rate = 0;
+    if (type === undefined) {
+      opts.warnings.add(`no instance type for: ${r.id} (controller ${w.controller.name})`);
+    } else {
+      odRate = opts.price(w.controller.region, type) * factor;
+      rate = odRate;
+      if (spot) {
+        if (r.price === undefined) opts.warnings.add(`no spot price for: ${r.id}; costed at the on-demand rate`);
+        else rate = r.price;
+      }
+    }
+    const h = (w.end - w.start) / HOUR_MS;
+    const total = new Acc();
+    total.add(rate * h, odRate * h);
+    workers.set(w.key, { model: w, type, spot, rate, odRate, total, allocated: new Acc(), containers: new Set() });
+    if (sel === undefined) daily.spread(w.start, w.end, rate, odRate);
+  }
+
+  // Containers: share each worker among the containers on it, by vCPUs, moment by moment.
+  const byWorker = new Map<string, PlacementCost[]>();
+  for (const p of model.placements) {
+    const wc = workers.get(p.workerKey);
+    if (wc === undefined) continue;
+    const start = Math.max(p.start, wc.model.start);
+    const end = Math.min(p.end, wc.model.end);
+    if (end <= start) continue;
+    const list = byWorker.get(p.workerKey) ?? [];
+    list.push({ placement: { ...p, start, end }, acc: new Acc(), ms: 0 });
+    byWorker.set(p.workerKey, list);
+  }
+  const placementCosts: PlacementCost[] = [];
+  for (const [key, list] of byWorker) {
+    const wc = workers.get(key)!;
+    const edges: { t: number; pc: PlacementCost; on: boolean }[] = [];
+    for (const pc of list) {
+      edges.push({ t: pc.placement.start, pc, on: true }, { t: pc.placement.end, pc, on: false });
+      wc.containers.add(pc.placement.container.id);
+      placementCosts.push(pc);
+    }
+    edges.sort((a, b) => a.t - b.t || Number(a.on) - Number(b.on));
+    const active = new Set<PlacementCost>();
+    let cpu = 0;
+    let prev = edges[0]?.t ?? 0;
+    for (const e of edges) {
+      if (e.t > prev && active.size > 0) {
+        const h = (e.t - prev) / HOUR_MS;
+        wc.allocated.add(wc.rate * h, wc.odRate * h);
+        for (const pc of active) {
+          const share = (pc.placement.container.cpu ?? 1) / cpu;
+          pc.acc.add(wc.rate * h * share, wc.odRate * h * share);
+          pc.ms += e.t - prev;
+          if (sel?.containers.has(pc.placement.container.id)) {
+            daily.spread(prev, e.t, wc.rate * share, wc.odRate * share);
+          }
+        }
+      }
+      prev = e.t;
+      const weight = e.pc.placement.container.cpu ?? 1;
+      if (e.on) {
+        active.add(e.pc);
+        cpu += weight;
+      } else {
+        active.delete(e.pc);
+        cpu -= weight;
+      }
+    }
+  }
+  placementCosts.sort(
+    (a, b) => a.placement.start - b.placement.start || (a.placement.container.id < b.placement.container.id ? -1 : 1),
+  );
+
+  const segmentRow = (pc: PlacementCost): SegmentRow => {
+    const wc = workers.get(pc.placement.workerKey)!;
+    return {
+      containerId: pc.placement.container.id,
+      workerId: pc.placement.workerId,
+      instanceType: wc.type ?? null,
+      spot: wc.spot,
+      start: iso(pc.placement.start),
+      end: iso(pc.placement.end),
+      hours: hours(pc.placement.end - pc.placement.start),
+      ...pc.acc.figures(),
+    };
+  };
+
+  // Container rows (only chosen ones) and jobs built from them.
+  const segmentsByContainer = new Map<string, PlacementCost[]>();
+  for (const pc of placementCosts) {
+    const id = pc.placement.container.id;
+    if (!chosen(id)) continue;
+    const list = segmentsByContainer.get(id) ?? [];
+    list.push(pc);
+    segmentsByContainer.set(id, list);
+  }
+  const containerRows: ContainerRow[] = [];
+  const containerAcc = new Map<string, { acc: Acc; ms: number; start: number; end: number }>();
+  const containerIds = [...model.containers.keys()].filter(chosen).sort();
+  for (const id of containerIds) {
+    const rec = model.containers.get(id)!;
+    const segs = segmentsByContainer.get(id) ?? [];
+    if (segs.length === 0 && sel === undefined) continue;
+    const acc = new Acc();
+    let ms = 0;
+    for (const s of segs) {
+      acc.add(s.acc.real, s.acc.od);
+      ms += s.placement.end - s.placement.start;
+    }
+    const start = segs.length > 0 ? Math.min(...segs.map((s) => s.placement.start)) : win.start;
+    const end = segs.length > 0 ? Math.max(...segs.map((s) => s.placement.end)) : win.start;
+    containerAcc.set(id, { acc, ms, start, end });
+    const workerIds: string[] = [];
+    for (const s of segs)
+      if (workerIds[workerIds.length - 1] !== s.placement.workerId) workerIds.push(s.placement.workerId);
+    containerRows.push({
+      id,
+      controller: model.controllers.get(rec.controller)?.name ?? rec.controller,
+      jobId: rec.jobId ?? null,
+      cpu: rec.cpu ?? 1,
+      start: iso(start),
+      end: iso(end),
+      hours: hours(ms),
+      workers: [...new Set(workerIds)],
+      migrations: Math.max(0, workerIds.length - 1),
+      segments: segs.map(segmentRow),
+      ...acc.figures(),
+    });
+  }
+  const jobs = new Map<string, string[]>();
+  for (const row of containerRows) {
+    if (row.jobId === null) continue;
+    const list = jobs.get(row.jobId) ?? [];
+    list.push(row.id);
+    jobs.set(row.jobId, list);
+  }
+  const jobRows: JobRow[] = [...jobs]
+    .map(([id, cids]): JobRow => {
+      const acc = new Acc();
+      let ms = 0;
+      let start = Number.POSITIVE_INFINITY;
+      let end = Number.NEGATIVE_INFINITY;
+      for (const cid of cids) {
+        const c = containerAcc.get(cid)!;
+        acc.add(c.acc.real, c.acc.od);
+        ms += c.ms;
+        start = Math.min(start, c.start);
+        end = Math.max(end, c.end);
+      }
+      return { id, containers: cids, start: iso(start), end: iso(end), hours: hours(ms), ...acc.figures() };
+    })
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+
+  // Worker rows: all of them, or with a selection those that hosted a chosen container.
+  const hosting = new Set<string>();
+  for (const list of segmentsByContainer.values()) for (const pc of list) hosting.add(pc.placement.workerKey);
+  const workerCosts = [...workers.values()]
+    .filter((wc) => sel === undefined || hosting.has(wc.model.key))
+    .sort((a, b) => a.model.start - b.model.start || (a.model.rec.id < b.model.rec.id ? -1 : 1));
+  const workerRows: WorkerRow[] = workerCosts.map((wc) => ({
+    id: wc.model.rec.id,
+    controller: wc.model.controller.name,
+    instanceId: wc.model.rec.instanceId ?? null,
+    instanceType: wc.type ?? null,
+    spot: wc.spot,
+    rate: money(wc.rate),
+    onDemandRate: money(wc.odRate),
+    start: iso(wc.model.start),
+    end: iso(wc.model.end),
+    hours: hours(wc.model.end - wc.model.start),
+    containers: wc.containers.size,
+    idleCost: money(wc.total.real - wc.allocated.real),
+    ...wc.total.figures(),
+  }));
+
+  // Controller rows: the controller plus its workers.
+  const relevantControllers = new Set<string>();
+  if (sel !== undefined) {
+    for (const id of sel.containers) {
+      const rec = model.containers.get(id);
+      if (rec !== undefined) relevantControllers.add(rec.controller);
+    }
+  }
+  const controllerRows: ControllerRow[] = [...model.controllers.values()]
+    .filter((c) => (sel === undefined ? c.intervals.length > 0 : relevantControllers.has(c.key)))
+    .sort((a, b) => a.first - b.first || (a.name < b.name ? -1 : 1))
+    .map((c) => {
+      const cc = controllerCost.get(c.key)!;
+      const ws = [...workers.values()].filter((wc) => wc.model.controller.key === c.key);
+      const wAcc = new Acc();
+      for (const wc of ws) wAcc.add(wc.total.real, wc.total.od);
+      const all = new Acc();
+      all.add(cc.cost + wAcc.real, wAcc.od);
+      return {
+        id: c.key,
+        name: c.name,
+        region: c.region ?? null,
+        instanceType: c.instanceType ?? null,
+        start: iso(c.intervals[0]?.[0] ?? Math.max(win.start, c.first)),
+        end: iso(c.intervals[c.intervals.length - 1]?.[1] ?? Math.max(win.start, c.first)),
+        hours: hours(cc.ms),
+        rate: money(cc.rate),
+        controllerCost: money(cc.cost),
+        workers: ws.length,
+        workerCost: money(wAcc.real),
+        workerOnDemandCost: money(wAcc.od),
+        ...all.figures(),
+      };
+    });
+
+  // By instance type: workers, or with a selection the chosen containers' placements.
+  const types = new Map<string | null, { acc: Acc; workers: Set<string>; ms: number }>();
+  const typeRow = (t: string | null) => {
+    let v = types.get(t);
+    if (v === undefined) {
+      v = { acc: new Acc(), workers: new Set(), ms: 0 };
+      types.set(t, v);
+    }
+    return v;
+  };
+  if (sel === undefined) {
+    for (const wc of workers.values()) {
+      const v = typeRow(wc.type ?? null);
+      v.acc.add(wc.total.real, wc.total.od);
+      v.workers.add(wc.model.key);
+      v.ms += wc.model.end - wc.model.start;
+    }
+  } else {
+    for (const list of segmentsByContainer.values()) {
+      for (const pc of list) {
+        const wc = workers.get(pc.placement.workerKey)!;
+        const v = typeRow(wc.type ?? null);
+        v.acc.add(pc.acc.real, pc.acc.od);
+        v.workers.add(wc.model.key);
+        v.ms += pc.placement.end - pc.placement.start;
+      }
+    }
+  }
+  const byInstanceType: InstanceTypeRow[] = [...types]
+    .map(([instanceType, v]) => ({ instanceType, workers: v.workers.size, hours: hours(v.ms), ...v.acc.figures() }))
+    .sort((a, b) => b.savings - a.savings || String(a.instanceType).localeCompare(String(b.instanceType)));
+
+  // Summary.
+  const total = new Acc();
+  const wTotal = new Acc();
+  const alloc = new Acc();
+  let spotMs = 0;
+  let odMs = 0;
+  let ctrlCost = 0;
+  let ctrlMs = 0;
+  for (const wc of workers.values()) {
+    wTotal.add(wc.total.real, wc.total.od);
+    alloc.add(wc.allocated.real, wc.allocated.od);
+  }
+  for (const cc of controllerCost.values()) {
+    ctrlCost += cc.cost;
+    ctrlMs += cc.ms;
+  }
+  const sumContainers = new Acc();
+  for (const c of containerAcc.values()) sumContainers.add(c.acc.real, c.acc.od);
+  let workerMs = 0;
+  if (sel === undefined) {
+    total.add(ctrlCost + wTotal.real, wTotal.od);
+    for (const wc of workers.values()) {
+      const ms = wc.model.end - wc.model.start;
+      workerMs += ms;
+      if (wc.spot) spotMs += ms;
+      else odMs += ms;
+    }
+  } else {
+    // With a selection the figures are the chosen containers' share of the workers they ran on.
+    total.add(sumContainers.real, sumContainers.od);
+    for (const list of segmentsByContainer.values()) {
+      for (const pc of list) {
+        const ms = pc.placement.end - pc.placement.start;
+        workerMs += ms;
+        if (workers.get(pc.placement.workerKey)!.spot) spotMs += ms;
+        else odMs += ms;
+      }
+    }
+  }
+  const figures = total.figures();
+  const shownWorkers = sel === undefined ? [...workers.values()] : workerCosts;
+  const lifetime =
+    sel !== undefined && sel.kind !== 'container'
+      ? placementCosts.filter((pc) => sel.containers.has(pc.placement.container.id)).map(segmentRow)
+      : null;
+
+  return {
+    tool: 'xspot-cdk cost',
+    formatVersion: 1,
+    generatedAt: opts.now.toISOString(),
+    logs: opts.logs,
+    window: {
+      start: iso(win.start),
+      end: iso(win.end),
+      firstDay: day(win.start),
+      lastDay: day(win.end - 1),
+    },
+    discountPercent: opts.discountPercent,
+    currency: 'USD',
+    filter:
+      sel === undefined
+        ? null
+        : { kind: sel.kind, flag: sel.flag, value: sel.value, containers: [...sel.containers].sort() },
+    summary: {
+      ...figures,
+      savingsPercent: total.od > 0 ? Math.round(((total.od - total.real) / total.od) * 1e4) / 100 : 0,
+      controllerCost: money(sel === undefined ? ctrlCost : 0),
+      controllerHours: hours(sel === undefined ? ctrlMs : 0),
+      workerCost: money(sel === undefined ? wTotal.real : sumContainers.real),
+      workerOnDemandCost: money(sel === undefined ? wTotal.od : sumContainers.od),
+      workerHours: hours(workerMs),
+      spotWorkerHours: hours(spotMs),
+      onDemandWorkerHours: hours(odMs),
+      idleWorkerCost: money(sel === undefined ? wTotal.real - alloc.real : 0),
+      containerCost: money(sumContainers.real),
+      controllers: controllerRows.length,
+      workers: shownWorkers.length,
+      spotWorkers: shownWorkers.filter((wc) => wc.spot).length,
+      onDemandWorkers: shownWorkers.filter((wc) => !wc.spot).length,
+      containers: containerRows.length,
+      jobs: jobRows.length,
+    },
+    daily: daily.rows(),
+    byInstanceType,
+    controllers: controllerRows,
+    workers: workerRows,
+    containers: containerRows,
+    jobs: jobRows,
+    lifetime,
+    files: opts.files,
+    warnings: { count: opts.warnings.count, shown: [...opts.warnings.shown] },
+  };
+}
