@@ -153,6 +153,22 @@ export class Sandbox {
     };
   }
 
+  /**
+   * A PATH with every stand-in except `missing`, and only /usr/bin and /bin after it (so that no
+   * real copy of a missing command is found either).
+   */
+  pathWithout(...missing: string[]): string {
+    const dir = path.join(this.dir, `stubs-without-${missing.join('-')}`);
+    fs.mkdirSync(dir, { recursive: true });
+    for (const cmd of STUBBED) if (!missing.includes(cmd)) fs.symlinkSync(STUB, path.join(dir, cmd));
+    for (const cmd of missing) {
+      for (const d of ['/usr/bin', '/bin']) {
+        if (fs.existsSync(path.join(d, cmd))) throw new Error(`${cmd} exists in ${d}: cannot hide it`);
+      }
+    }
+    return `${dir}:/usr/bin:/bin`;
+  }
+
   /** Run a script of the release (path relative to the release dir, e.g. bin/bootstrap.sh). */
   run(script: string, args: readonly string[] = [], extraEnv: Values = {}): RunResult {
     return this.exec('/bin/bash', [path.join(this.release, script), ...args], extraEnv);
@@ -243,4 +259,25 @@ export class Sandbox {
   cleanup(): void {
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The prefixes found in `calls` one after the other, stopping at the first one that does not
+ * follow the previous match: `expect(inOrder(calls, p)).toEqual(p)` shows where the order broke.
+ */
+export function inOrder(calls: readonly string[], prefixes: readonly string[]): string[] {
+  const found: string[] = [];
+  let at = 0;
+  for (const p of prefixes) {
+    const i = calls.findIndex((c, idx) => idx >= at && c.startsWith(p));
+    if (i < 0) break;
+    found.push(p);
+    at = i + 1;
+  }
+  return found;
+}
+
+/** Calls whose text starts with any of the prefixes. */
+export function matching(calls: readonly string[], ...prefixes: string[]): string[] {
+  return calls.filter((c) => prefixes.some((p) => c.startsWith(p)));
 }

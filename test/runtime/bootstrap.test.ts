@@ -1,0 +1,219 @@
+/**
+ * bin/bootstrap.sh end to end: the real scripts in a scratch root, stand-ins for the vendor's
+ * and the OS's commands (see harness.ts).
+ */
+import { BOOT_STEPS, inOrder, matching, Sandbox, type SandboxOptions } from './harness';
+
+const VERSIONS = {
+  xspot: 'xspot-1.3.0.1-rc_5cb0ffb0.el7',
+  cliWrapper: 'XSpotCLIWrapper-v2.0.0-0192f37.el7',
+  platform: 'xcontainer-4.12.0-v23.08.07+abaaf51.el7',
+  guestKernel: 'xspot-guest-kernel-4.19.49-v23.08.07-abaaf5112.el7',
+};
+const IID = 'i-0123456789abcdef0';
+const LIFECYCLE = `aws autoscaling complete-lifecycle-action --region us-east-1 --auto-scaling-group-name xspot-controllers-Asg-ABC123 --lifecycle-hook-name xspot-launch --instance-id ${IID} --lifecycle-action-result`;
+/** Commands that change a host: none may run when a bootstrap is repeated. */
+const MUTATING = [
+  'yum -y --setopt',
+  'yum -y downgrade',
+  'yum -y clean',
+  'mkfs.xfs',
+  'mount -t',
+  'pvcreate',
+  'vgcreate',
+  'lvcreate',
+  'docker load',
+  'docker build',
+  'docker import',
+  'docker save',
+  'tar ',
+  'exorun config',
+  'xspot restart',
+  'systemctl daemon-reload',
+  'systemctl enable',
+  'systemctl restart',
+  'systemctl stop',
+];
+
+let sb: Sandbox;
+const sandbox = (opts?: SandboxOptions) => {
+  sb = new Sandbox(opts);
+  return sb;
+};
+afterEach(() => sb?.cleanup());
+
+describe('happy path', () => {
+  test('runs the guide steps in order with the configured versions, then CONTINUE', () => {
+    // GIVEN a fresh controller
+    const s = sandbox();
+    // WHEN it bootstraps
+    const r = s.run('bin/bootstrap.sh');
+    // THEN every step ran, in the contract's order, and the launch action continued
+    expect(r.status).toBe(0);
+    const expected = [
+      'systemctl start xspot-lifecycle-watch.service',
+      'yum -y --setopt=skip_missing_names_on_install=False install amazon-efs-utils',
+      `mount -t efs -o tls,_netdev fs-0123456789abcdef0:/ ${s.path('/efs')}`,
+      'mkfs.xfs -n ftype=1 -L xspot-docker /dev/nvme1n1',
+      `mount -t xfs -o noatime,pquota /dev/nvme1n1 ${s.path('/var/lib/docker')}`,
+      `yum -y --setopt=skip_missing_names_on_install=False install ${VERSIONS.xspot} ${VERSIONS.cliWrapper} ${VERSIONS.platform} ${VERSIONS.guestKernel} docker`,
+      `rpm -q ${VERSIONS.xspot}`,
+      `rpm -q ${VERSIONS.cliWrapper}`,
+      `rpm -q ${VERSIONS.platform}`,
+      `rpm -q ${VERSIONS.guestKernel}`,
+      'systemctl start docker.service',
+      'exorun config',
+      'systemctl start post-docker.service',
+      'docker build --build-arg BASE_IMAGE=xspot-base:',
+      'docker save -o',
+      'systemctl start xspot-log-sync.timer',
+      'xspot check -f',
+      `${LIFECYCLE} CONTINUE`,
+    ];
+    expect(inOrder(s.calls(), expected)).toEqual(expected);
+    expect(matching(s.calls(), `${LIFECYCLE} ABANDON`, 'aws ec2 create-tags')).toEqual([]);
+
+    const log = s.read('/var/log/xspot-cdk/bootstrap.log');
+    const starts = BOOT_STEPS.map((step) => log.indexOf(`step ${step}: start`));
+    expect(starts.every((i) => i >= 0)).toBe(true);
+    expect([...starts].sort((a, b) => a - b)).toEqual(starts);
+    for (const step of BOOT_STEPS) expect(s.exists(`/var/log/xspot-cdk/${step}.log`)).toBe(true);
+    expect(r.stdout).toMatch(
+      /post-docker\.sh: Building of container docker-base: SUCCESS!\npost-docker\.sh: Finished\./,
+    );
+  });
+
+  test('installs what the contract says where it says', () => {
+    const s = sandbox();
+    expect(s.run('bin/bootstrap.sh').status).toBe(0);
+    // the vendor repository from runtime.env
+    expect(s.read('/etc/yum.repos.d/xspot-cdk.repo')).toContain('baseurl=https://packages.example.com/xspot/el7/\n');
+    // rendered files copied verbatim
+    for (const f of ['config.toml', 'dockerWrapper.toml', 'log_upload.env']) {
+      expect(s.read(`/etc/xspot/config/${f}`)).toBe(s.read(`/opt/xspot-cdk/releases/${s.version}/conf/${f}`));
+    }
+    for (const f of ['startup.sh', 'job_startup_user.sh', 'job_cleanup_root.sh']) {
+      expect(s.read(`/etc/xspot/scripts/${f}`)).toBe(s.read(`/opt/xspot-cdk/releases/${s.version}/conf/scripts/${f}`));
+    }
+    // fstab keeps both mounts
+    const fstab = s.read('/etc/fstab');
+    expect(fstab).toContain('fs-0123456789abcdef0:/ /efs efs tls,_netdev 0 0\n');
+    expect(fstab).toMatch(/^UUID=\S+ \/var\/lib\/docker xfs defaults,nofail,noatime,pquota 0 2$/m);
+    expect(fstab).toContain('UUID=root-uuid / xfs defaults 0 0\n');
+    // units run from the stable path
+    expect(s.read('/etc/systemd/system/post-docker.service')).toContain(
+      'ExecStart=/bin/bash /opt/xspot-cdk/current/scripts/post-docker.sh',
+    );
+    expect(s.read('/etc/systemd/system/docker.service.d/xspot-storage.conf')).toContain(
+      'RequiresMountsFor=/var/lib/docker',
+    );
+    // published release and latest link
+    expect(s.exists(`/efs/deploy/scripts/${s.version}/tools/sched-wrapper/README`)).toBe(true);
+    expect(s.exists(`/efs/deploy/scripts/${s.version}/Makefile`)).toBe(true);
+    expect(s.exists('/efs/deploy/scripts/latest/bin/bootstrap.sh')).toBe(true);
+  });
+
+  test('a second run changes nothing', () => {
+    // GIVEN a bootstrapped controller
+    const s = sandbox();
+    expect(s.run('bin/bootstrap.sh').status).toBe(0);
+    const before = s.snapshot();
+    s.clearCalls();
+    // WHEN the bootstrap runs again
+    const r = s.run('bin/bootstrap.sh');
+    // THEN it passes without installing, formatting, mounting, loading or reloading anything
+    expect(r.status).toBe(0);
+    expect(matching(s.calls(), ...MUTATING)).toEqual([]);
+    expect(s.snapshot()).toEqual(before);
+    expect(matching(s.calls(), 'xspot check -f')).toHaveLength(1);
+  });
+
+  test('sends launch heartbeats while a step runs', () => {
+    const s = sandbox({ deployEnv: { XSPOT_HEARTBEAT_SECONDS: '1' } });
+    const r = s.run('bin/bootstrap.sh', [], { STUB_SLOW: 'xspot check', STUB_SLOW_SECONDS: '2.5' });
+    expect(r.status).toBe(0);
+    const beats = matching(
+      s.calls(),
+      'aws autoscaling record-lifecycle-action-heartbeat --region us-east-1 --auto-scaling-group-name xspot-controllers-Asg-ABC123 --lifecycle-hook-name xspot-launch',
+    );
+    expect(beats.length).toBeGreaterThanOrEqual(2);
+    const calls = s.calls();
+    expect(calls.lastIndexOf(beats[0])).toBeLessThan(s.indexOf(`${LIFECYCLE} CONTINUE`));
+  });
+
+  test('makes no lifecycle call without a launch hook', () => {
+    const s = sandbox({ deployEnv: { XSPOT_LAUNCH_HOOK: '', XSPOT_HEARTBEAT_SECONDS: '1' } });
+    const r = s.run('bin/bootstrap.sh', [], { STUB_SLOW: 'xspot check', STUB_SLOW_SECONDS: '1.5' });
+    expect(r.status).toBe(0);
+    expect(matching(s.calls(), 'aws autoscaling')).toEqual([]);
+    expect(r.stdout).toContain('no lifecycle hook configured: skipping complete-lifecycle-action CONTINUE');
+  });
+});
+
+describe('a failing step', () => {
+  /** How to make each step fail for real: a stand-in that fails, or a bad value or path. */
+  interface Failure {
+    readonly step: (typeof BOOT_STEPS)[number];
+    readonly opts?: SandboxOptions;
+    readonly fail?: string;
+    readonly setup?: (s: Sandbox) => void;
+  }
+  const failures: Failure[] = [
+    { step: 'check-config', opts: { runtimeEnv: { MAX_CONTAINERS: 'many' } } },
+    { step: 'lifecycle-watch', fail: 'systemctl start xspot-lifecycle-watch' },
+    { step: 'mount-remote', fail: 'mount -t efs' },
+    { step: 'docker-storage', fail: 'mkfs.xfs' },
+    {
+      step: 'controller',
+      fail: 'yum -y --setopt=skip_missing_names_on_install=False install xspot-\nyum -y downgrade',
+    },
+    { step: 'install-config', fail: 'exorun config' },
+    { step: 'deploy', setup: (s) => s.write('/efs/deploy/scripts/latest/in-the-way', 'x') },
+    { step: 'post-docker', fail: 'docker build' },
+    { step: 'log-sync', fail: 'systemctl start xspot-log-sync.timer' },
+    { step: 'check', fail: 'xspot check -f' },
+  ];
+
+  test('covers every boot step', () => {
+    expect(failures.map((f) => f.step)).toEqual([...BOOT_STEPS]);
+  });
+
+  test.each(failures)(
+    '$step: exits non-zero, names the step, tags, tells the console, abandons',
+    ({ step, opts, fail, setup }) => {
+      // GIVEN a controller where step fails
+      const s = sandbox(opts);
+      setup?.(s);
+      // WHEN it bootstraps
+      const r = s.run('bin/bootstrap.sh', [], { STUB_FAIL: fail ?? '' });
+      // THEN the bootstrap stops there and abandons the launch
+      expect(r.status).not.toBe(0);
+      expect(r.output).toContain(`step ${step}: FAILED`);
+      expect(r.output).toContain(`XSPOT-BOOTSTRAP-FAILED step=${step}`);
+      expect(s.read('/dev/console')).toBe(`XSPOT-BOOTSTRAP-FAILED step=${step}\n`);
+      const tag = `aws ec2 create-tags --region us-east-1 --resources ${IID} --tags Key=xspot:bootstrap-failed-step,Value=${step}`;
+      expect(inOrder(s.calls(), [tag, `${LIFECYCLE} ABANDON`])).toEqual([tag, `${LIFECYCLE} ABANDON`]);
+      expect(matching(s.calls(), `${LIFECYCLE} CONTINUE`)).toEqual([]);
+      // no later step started
+      const log = s.read('/var/log/xspot-cdk/bootstrap.log');
+      for (const later of BOOT_STEPS.slice(BOOT_STEPS.indexOf(step) + 1)) {
+        expect(log).not.toContain(`step ${later}: start`);
+      }
+    },
+  );
+
+  test('without a launch hook it still fails loudly but makes no lifecycle call', () => {
+    const s = sandbox({ deployEnv: { XSPOT_LAUNCH_HOOK: '' } });
+    const r = s.run('bin/bootstrap.sh', [], { STUB_FAIL: 'xspot check' });
+    expect(r.status).not.toBe(0);
+    expect(s.read('/dev/console')).toContain('XSPOT-BOOTSTRAP-FAILED step=check');
+    expect(matching(s.calls(), 'aws autoscaling')).toEqual([]);
+  });
+
+  test('flushes its logs to S3 before abandoning', () => {
+    const s = sandbox();
+    s.run('bin/bootstrap.sh', [], { STUB_FAIL: 'xspot check' });
+    const sync = `aws s3 sync ${s.path('/var/log/xspot-cdk')} s3://xspot-logs-123456789012/xspot/xspot-cdk/${IID}/`;
+    expect(inOrder(s.calls(), [sync, `${LIFECYCLE} ABANDON`])).toEqual([sync, `${LIFECYCLE} ABANDON`]);
+  });
+});
