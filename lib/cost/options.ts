@@ -188,6 +188,11 @@ export async function resolveOptions(
     }
   }
 
+  // A missing pricing file is known now; do not make the operator wait for the logs to be read.
+  if (args.pricing !== undefined && (await stat(args.pricing).catch(() => undefined)) === undefined) {
+    throw new UserError(`Pricing file not found: ${args.pricing}`);
+  }
+
   return {
     logs: args.logs,
     s3,

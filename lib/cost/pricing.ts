@@ -15,7 +15,7 @@
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { PricingClient } from '@aws-sdk/client-pricing';
+import type { GetProductsCommandOutput, PricingClient } from '@aws-sdk/client-pricing';
 import { UserError } from '../cli/errors';
 import { describeAwsError } from '../ops/aws-errors';
 import { isInstanceType } from './log-format';
@@ -224,8 +224,9 @@ export class PriceListApiSource implements PriceSource {
     let token: string | undefined;
     let best: number | undefined;
     do {
-      const res = await client
-        .send(
+      let res: GetProductsCommandOutput;
+      try {
+        res = await client.send(
           new GetProductsCommand({
             ServiceCode: 'AmazonEC2',
             FormatVersion: 'aws_v1',
@@ -233,15 +234,15 @@ export class PriceListApiSource implements PriceSource {
             NextToken: token,
             MaxResults: 100,
           }),
-        )
-        .catch((err: unknown) => {
-          throw new UserError(
-            describeAwsError(err, {
-              action: `reading the on-demand price of ${instanceType} in ${region} from the AWS Price List API`,
-              permission: 'pricing:GetProducts',
-            }),
-          );
-        });
+        );
+      } catch (err) {
+        throw new UserError(
+          describeAwsError(err, {
+            action: `reading the on-demand price of ${instanceType} in ${region} from the AWS Price List API`,
+            permission: 'pricing:GetProducts',
+          }),
+        );
+      }
       const items: unknown[] = Array.isArray(res.PriceList) ? res.PriceList : [];
       for (const item of items) {
         const doc = parseItem(item);

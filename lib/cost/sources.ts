@@ -7,7 +7,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
-import type { S3Client } from '@aws-sdk/client-s3';
+import type { GetObjectCommandOutput, ListObjectsV2CommandOutput, S3Client } from '@aws-sdk/client-s3';
 import { UserError } from '../cli/errors';
 import { describeAwsError } from '../ops/aws-errors';
 
@@ -161,11 +161,14 @@ export class S3LogStore implements LogStore {
     const out: LogFile[] = [];
     let token: string | undefined;
     do {
-      const page = await this.client
-        .send(
+      let page: ListObjectsV2CommandOutput;
+      try {
+        page = await this.client.send(
           new ListObjectsV2Command({ Bucket: this.where.bucket, Prefix: this.where.prefix, ContinuationToken: token }),
-        )
-        .catch((err: unknown) => this.fail(err, `listing ${this.location}`, 's3:ListBucket'));
+        );
+      } catch (err) {
+        this.fail(err, `listing ${this.location}`, 's3:ListBucket');
+      }
       for (const o of page.Contents ?? []) {
         if (!o.Key || o.Key.endsWith('/')) continue;
         const rel = o.Key.slice(this.where.prefix.length);
@@ -186,9 +189,12 @@ export class S3LogStore implements LogStore {
 
   private async body(file: LogFile, range?: string): Promise<AsyncIterable<unknown>> {
     const { GetObjectCommand } = await import('@aws-sdk/client-s3');
-    const res = await this.client
-      .send(new GetObjectCommand({ Bucket: this.where.bucket, Key: file.ref, Range: range }))
-      .catch((err: unknown) => this.fail(err, `reading ${file.display}`, 's3:GetObject'));
+    let res: GetObjectCommandOutput;
+    try {
+      res = await this.client.send(new GetObjectCommand({ Bucket: this.where.bucket, Key: file.ref, Range: range }));
+    } catch (err) {
+      this.fail(err, `reading ${file.display}`, 's3:GetObject');
+    }
     const body = res.Body as AsyncIterable<unknown> | undefined;
     if (body === undefined || typeof body[Symbol.asyncIterator] !== 'function') {
       throw new UserError(`reading ${file.display}: the response has no readable body`);
