@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Stack, Tags } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -34,6 +34,8 @@ export function buildStacks(yaml = '', withTemplate = true): Built {
   const config = configFrom(yaml);
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'xspot-worker-image-'));
   const app = new App({ outdir });
+  // As lib/stacks/app.ts does: site tags on every resource, applied from outside the stacks.
+  for (const [k, v] of Object.entries(config.deployment.tags)) Tags.of(app).add(k, v);
   const prereqs = new Stack(app, `${config.deployment.name}-prereqs`, { env: ENV });
   const vpc = new ec2.Vpc(prereqs, 'Vpc', {
     availabilityZones: ['us-east-1a', 'us-east-1b'],
