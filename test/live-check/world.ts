@@ -227,7 +227,7 @@ export async function buildWorld(c: Clients): Promise<World> {
  * A config that passes every live check in the world, with `patch` merged on top (one level deep
  * per section). The patch is loosely typed on purpose: the schema checks it when the config is parsed.
  */
-export function worldConfig(w: World, patch: Record<string, unknown> = {}): XspotConfig {
+export function worldConfigInput(w: World, patch: Record<string, unknown> = {}): Record<string, unknown> {
   const sub = (s: SubnetRef) => ({ ...s });
   const base: XspotConfigInput = {
     deployment: { region: REGION, account: '123456789012' },
@@ -252,5 +252,9 @@ export function worldConfig(w: World, patch: Record<string, unknown> = {}): Xspo
         ? { ...old, ...v }
         : v;
   }
-  return resolveConfig(ConfigSchema.parse(merged));
+  return merged;
+}
+
+export function worldConfig(w: World, patch: Record<string, unknown> = {}): XspotConfig {
+  return resolveConfig(ConfigSchema.parse(worldConfigInput(w, patch)));
 }
