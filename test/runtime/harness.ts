@@ -174,6 +174,11 @@ export class Sandbox {
     return this.exec('/bin/bash', [path.join(this.release, script), ...args], extraEnv);
   }
 
+  /** Run a script by its logical path inside the root (e.g. a published release). */
+  exec2(logicalScript: string, args: readonly string[] = [], extraEnv: Values = {}): RunResult {
+    return this.exec('/bin/bash', [this.path(logicalScript), ...args], extraEnv);
+  }
+
   /** Run a make target of the release's Makefile. */
   make(target: string, args: readonly string[] = [], extraEnv: Values = {}): RunResult {
     return this.exec('make', ['--no-print-directory', '-C', this.release, target, ...args], extraEnv);
@@ -222,6 +227,7 @@ export class Sandbox {
 
   /** Stand-in state: a file under the state dir (e.g. docker_ps, lifecycle_states, rpms). */
   setState(name: string, content: string): void {
+    fs.mkdirSync(path.dirname(path.join(this.state, name)), { recursive: true });
     fs.writeFileSync(path.join(this.state, name), content);
   }
 

@@ -1,0 +1,573 @@
+/**
+ * The guide's make targets one by one: check-config, mount-remote variants, docker-storage,
+ * controller, base/new-base, build-image/rebuild-image, image-folder, deploy, post-docker,
+ * sync-config(-preview), upgrade. Real scripts, stand-in commands (see harness.ts).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { BOOT_STEPS, inOrder, matching, Sandbox, type SandboxOptions } from './harness';
+
+let sb: Sandbox;
+const sandbox = (opts?: SandboxOptions) => {
+  sb = new Sandbox(opts);
+  return sb;
+};
+afterEach(() => sb?.cleanup());
+
+const XSPOT = 'xspot-1.3.0.1-rc_5cb0ffb0.el7';
+
+describe('Makefile', () => {
+  const scriptOf: Record<(typeof BOOT_STEPS)[number], string> = {
+    'check-config': 'scripts/check-config.sh',
+    'lifecycle-watch': 'scripts/install-lifecycle-watch.sh',
+    'mount-remote': 'scripts/mount-remote.sh',
+    'docker-storage': 'scripts/docker-storage.sh',
+    controller: 'scripts/controller.sh',
+    'install-config': 'scripts/install-config.sh',
+    deploy: 'scripts/deploy.sh',
+    'post-docker': 'scripts/start-post-docker.sh',
+    'log-sync': 'scripts/install-log-sync.sh',
+    check: 'scripts/check.sh',
+  };
+  const guideTargets: [string, string][] = [
+    ['check-config', 'scripts/check-config.sh'],
+    ['controller', 'scripts/controller.sh'],
+    ['base', 'scripts/base.sh'],
+    ['new-base', 'scripts/base.sh --new'],
+    ['build-image', 'scripts/build-image.sh'],
+    ['rebuild-image', 'scripts/build-image.sh --rebuild'],
+    ['image-folder', 'scripts/image-folder.sh'],
+    ['sync-config-preview', 'scripts/sync-config.sh --preview'],
+    ['sync-config', 'scripts/sync-config.sh'],
+    ['deploy', 'scripts/deploy.sh'],
+    ['upgrade', 'scripts/upgrade.sh'],
+    ...Object.entries(scriptOf),
+  ];
+
+  test.each(guideTargets)('make %s runs %s', (target, script) => {
+    const s = sandbox();
+    const r = s.make(target, ['-n']);
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe(`/bin/bash ${s.release}/${script}`);
+  });
+
+  test('make upgrade FORCE=1 passes --force', () => {
+    const s = sandbox();
+    expect(s.make('upgrade', ['-n', 'FORCE=1']).stdout.trim()).toBe(
+      `/bin/bash ${s.release}/scripts/upgrade.sh --force`,
+    );
+  });
+
+  test('bin/bootstrap.sh runs the same scripts as the Makefile, in the contract order', () => {
+    const bootstrap = fs.readFileSync(path.join(__dirname, '../../assets/controller-runtime/bin/bootstrap.sh'), 'utf8');
+    expect(bootstrap).toContain(`STEPS=(${BOOT_STEPS.join(' ')})`);
+    for (const [step, script] of Object.entries(scriptOf)) {
+      const name = path.basename(script);
+      if (name !== `${step}.sh`) expect(bootstrap).toContain(`${step}) echo ${name} ;;`);
+    }
+  });
+
+  test('make check-config passes on the fixture bundle', () => {
+    const s = sandbox();
+    const r = s.make('check-config');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('OK: release');
+    expect(s.read('/var/log/xspot-cdk/check-config.log')).toContain('OK: release');
+  });
+});
+
+describe('check-config', () => {
+  test.each<[string, SandboxOptions, string]>([
+    ['a version with a space', { envCfg: { XSPOT_RPM_VERSION: "'xspot 1.3'" } }, "XSPOT_RPM_VERSION='xspot 1.3'"],
+    [
+      'an image name with capitals',
+      { envCfg: { IMAGE_NAME_LIST: '( "Docker-Base" )' } },
+      "IMAGE_NAME_LIST='Docker-Base'",
+    ],
+    ['no image', { envCfg: { IMAGE_NAME_LIST: '( )' } }, 'IMAGE_NAME_LIST'],
+    ['a size with a unit suffix', { envCfg: { CONTAINER_FS_SIZE: '50GB' } }, "CONTAINER_FS_SIZE='50GB'"],
+    ['REMOTE_DIR off the shared mount', { envCfg: { REMOTE_DIR: '/data/deploy' } }, "REMOTE_DIR='/data/deploy'"],
+    ['IS_SYSTEMD=no', { envCfg: { IS_SYSTEMD: 'no' } }, "IS_SYSTEMD='no'"],
+    ['ONTAP without folders', { envCfg: { ONTAP_NEEDED: '1' } }, 'ONTAP_FOLDERS'],
+    ['a toggle that is not 0/1', { envCfg: { AUTOFS_NEEDED: 'yes' } }, "AUTOFS_NEEDED='yes'"],
+    [
+      'the capacity equation',
+      { runtimeEnv: { MAX_CONTAINERS: '100', MAX_WORKERS: '100' } },
+      "MAX_CONTAINERS='100' is not allowed: must be such that MAX_CONTAINERS + 2 x MAX_WORKERS (100) <= 245",
+    ],
+    [
+      'a non-http repository',
+      { runtimeEnv: { XSPOT_REPO_URL: 'ftp://mirror/xspot' } },
+      "XSPOT_REPO_URL='ftp://mirror/xspot'",
+    ],
+    ['no repository', { runtimeEnv: { XSPOT_REPO_URL: '' } }, "XSPOT_REPO_URL=''"],
+    ['an unknown docker disk', { runtimeEnv: { XSPOT_DOCKER_DISK: 'tmpfs' } }, "XSPOT_DOCKER_DISK='tmpfs'"],
+    ['an unknown storage type', { deployEnv: { XSPOT_STORAGE_TYPE: 's3' } }, "XSPOT_STORAGE_TYPE='s3'"],
+    [
+      'an EFS source that is not an id',
+      { deployEnv: { XSPOT_STORAGE_SOURCE: 'nfs.example.com:/x' } },
+      'XSPOT_STORAGE_SOURCE',
+    ],
+    ['a bucket with capitals', { deployEnv: { XSPOT_LOG_BUCKET: 'Logs' } }, "XSPOT_LOG_BUCKET='Logs'"],
+    ['a prefix with a trailing slash', { deployEnv: { XSPOT_LOG_PREFIX: 'xspot/' } }, "XSPOT_LOG_PREFIX='xspot/'"],
+  ])('rejects %s, naming the value', (_what, opts, message) => {
+    const s = sandbox(opts);
+    const r = s.run('scripts/check-config.sh');
+    expect(r.status).not.toBe(0);
+    expect(r.output).toContain(message);
+  });
+
+  test('strips trailing slashes from directories, as env.cfg says', () => {
+    const s = sandbox({ envCfg: { REMOTE_DIR: '/efs/deploy//', SCRIPT_DEPLOY_DIR: '/efs/deploy/scripts/' } });
+    const r = s.run('scripts/check-config.sh');
+    expect(r.status).toBe(0);
+    expect(r.output).toContain('REMOTE_DIR=/efs/deploy,');
+  });
+
+  test('every step checks the config before it acts', () => {
+    const s = sandbox({ runtimeEnv: { MAX_CONTAINERS: 'x' } });
+    expect(s.run('scripts/controller.sh').status).not.toBe(0);
+    expect(matching(s.calls(), 'yum')).toEqual([]);
+  });
+});
+
+describe('mount-remote', () => {
+  test.each<[string, Record<string, string>, string, string]>([
+    [
+      'nfs',
+      { XSPOT_STORAGE_SOURCE: 'nfs.example.com:/export/apps', XSPOT_STORAGE_MOUNT_OPTIONS: '' },
+      'nfs-utils',
+      'mount -t nfs -o nfsvers=4.1,rsize=1048576,wsize=1048576,hard,timeo=600,retrans=2,noresvport,_netdev nfs.example.com:/export/apps',
+    ],
+    [
+      'ontap',
+      { XSPOT_STORAGE_SOURCE: 'svm.example.com:/vol1', XSPOT_STORAGE_MOUNT_OPTIONS: 'nfsvers=3,_netdev' },
+      'nfs-utils',
+      'mount -t nfs -o nfsvers=3,_netdev svm.example.com:/vol1',
+    ],
+    [
+      'lustre',
+      { XSPOT_STORAGE_SOURCE: 'fs-0abc.fsx.us-east-1.amazonaws.com@tcp:/abcdefgh', XSPOT_STORAGE_MOUNT_OPTIONS: '' },
+      'lustre-client',
+      'mount -t lustre -o relatime,flock,_netdev fs-0abc.fsx.us-east-1.amazonaws.com@tcp:/abcdefgh',
+    ],
+    [
+      'efs',
+      { XSPOT_STORAGE_MOUNT_OPTIONS: '_netdev,accesspoint=fsap-0123456789abcdef0' },
+      'amazon-efs-utils',
+      'mount -t efs -o tls,_netdev,accesspoint=fsap-0123456789abcdef0 fs-0123456789abcdef0:/',
+    ],
+  ])('%s: installs the client, mounts with the right options, keeps fstab', (type, env, pkg, mount) => {
+    const s = sandbox({ deployEnv: { XSPOT_STORAGE_TYPE: type, ...env } });
+    const r = s.run('scripts/mount-remote.sh');
+    expect(r.status).toBe(0);
+    expect(inOrder(s.calls(), [`yum -y --setopt=skip_missing_names_on_install=False install ${pkg}`, mount])).toEqual([
+      `yum -y --setopt=skip_missing_names_on_install=False install ${pkg}`,
+      mount,
+    ]);
+    const [, , fstype, , opts, src] = mount.split(' ');
+    expect(s.read('/etc/fstab')).toContain(`${src} /efs ${fstype} ${opts} 0 0\n`);
+    expect(fs.statSync(s.path('/efs/deploy/images')).isDirectory()).toBe(true);
+    expect(fs.statSync(s.path('/efs/deploy/scripts')).isDirectory()).toBe(true);
+  });
+
+  test('changed mount options replace the fstab entry instead of adding one', () => {
+    const s = sandbox();
+    expect(s.run('scripts/mount-remote.sh').status).toBe(0);
+    s.write(
+      '/etc/xspot-cdk/deploy.env',
+      `${s.read('/etc/xspot-cdk/deploy.env')}XSPOT_STORAGE_MOUNT_OPTIONS='tls,_netdev,noresvport'\n`,
+    );
+    s.clearCalls();
+    expect(s.run('scripts/mount-remote.sh').status).toBe(0);
+    const efsLines = s
+      .read('/etc/fstab')
+      .split('\n')
+      .filter((l) => l.includes(' /efs '));
+    expect(efsLines).toEqual(['fs-0123456789abcdef0:/ /efs efs tls,_netdev,noresvport 0 0']);
+    expect(matching(s.calls(), 'mount -t')).toEqual([]); // already mounted
+  });
+
+  test('the env.cfg toggles prepare autofs, sssd, ldaps, lustre and ONTAP', () => {
+    const s = sandbox({
+      envCfg: {
+        AUTOFS_NEEDED: '1',
+        SSSD_NEEDED: '1',
+        LDAPS_NEEDED: '1',
+        LUSTRE_NEEDED: '1',
+        ONTAP_NEEDED: '1',
+        ONTAP_FOLDERS: '( "/ontap/1" "/ontap/2" )',
+      },
+    });
+    s.write('/ontap/1/.keep', '');
+    const r = s.run('scripts/mount-remote.sh');
+    expect(r.status).toBe(0);
+    const installs = matching(s.calls(), 'yum -y --setopt').map((c) => c.split(' install ')[1]);
+    expect(installs).toEqual([
+      'amazon-efs-utils',
+      'lustre-client',
+      'autofs',
+      'sssd',
+      'openldap-clients ca-certificates',
+      'nfs-utils',
+    ]);
+    expect(matching(s.calls(), 'systemctl enable', 'systemctl start')).toEqual([
+      'systemctl enable autofs.service',
+      'systemctl start autofs.service',
+    ]);
+    expect(r.output).toContain('SSSD_NEEDED=1 but /etc/sssd/sssd.conf is missing');
+    expect(r.output).toContain('LDAPS_NEEDED=1 but /etc/openldap/ldap.conf has no ldaps:// URI');
+    expect(r.output).toContain('ONTAP folder /ontap/1 is present');
+    expect(r.output).toContain('ONTAP folder /ontap/2 is not present');
+  });
+
+  test('starts sssd when the site provides its configuration', () => {
+    const s = sandbox({ envCfg: { SSSD_NEEDED: '1' } });
+    s.write('/etc/sssd/sssd.conf', '[sssd]\n', 0o600);
+    expect(s.run('scripts/mount-remote.sh').status).toBe(0);
+    expect(matching(s.calls(), 'systemctl start')).toEqual(['systemctl start sssd.service']);
+  });
+});
+
+describe('docker-storage', () => {
+  test('refuses when CONTAINER_FS_SIZE x MAX_CONTAINERS does not fit, before formatting', () => {
+    const s = sandbox({ runtimeEnv: { MAX_CONTAINERS: '4' } });
+    const r = s.run('scripts/docker-storage.sh');
+    expect(r.status).not.toBe(0);
+    expect(r.output).toContain(
+      "CONTAINER_FS_SIZE=50G x MAX_CONTAINERS=4 = 200000000000 bytes does not fit Docker's disk (/dev/nvme1n1: 150000000000 bytes): at most 3 containers of 50G fit",
+    );
+    expect(matching(s.calls(), 'mkfs', 'mount -t')).toEqual([]);
+  });
+
+  test('refuses without an instance-store NVMe device', () => {
+    const s = sandbox({ nvmeSizes: [] });
+    const r = s.run('scripts/docker-storage.sh');
+    expect(r.status).not.toBe(0);
+    expect(r.output).toContain('no instance-store NVMe device (model "Amazon EC2 NVMe Instance Storage") found');
+  });
+
+  test('keeps an existing XFS file system (instance store after a reboot)', () => {
+    const s = sandbox();
+    s.setState('blkid/_dev_nvme1n1.TYPE', 'xfs\n');
+    s.setState('blkid/_dev_nvme1n1.UUID', 'kept-uuid\n');
+    const r = s.run('scripts/docker-storage.sh');
+    expect(r.status).toBe(0);
+    expect(matching(s.calls(), 'mkfs')).toEqual([]);
+    expect(matching(s.calls(), 'mount -t xfs')).toHaveLength(1);
+    expect(s.read('/etc/fstab')).toContain('UUID=kept-uuid /var/lib/docker xfs defaults,nofail,noatime,pquota 0 2\n');
+  });
+
+  test('refuses to reformat a disk with another file system', () => {
+    const s = sandbox();
+    s.setState('blkid/_dev_nvme1n1.TYPE', 'ext4\n');
+    const r = s.run('scripts/docker-storage.sh');
+    expect(r.status).not.toBe(0);
+    expect(r.output).toContain('/dev/nvme1n1 has a ext4 file system: refusing to reformat it');
+    expect(matching(s.calls(), 'mkfs', 'mount -t')).toEqual([]);
+  });
+
+  test('stripes several instance-store devices into one LVM volume, once', () => {
+    const s = sandbox({ nvmeSizes: [300_000_000_000, 300_000_000_000], runtimeEnv: { MAX_CONTAINERS: '12' } });
+    expect(s.run('scripts/docker-storage.sh').status).toBe(0);
+    const expected = [
+      'pvcreate -y /dev/nvme1n1 /dev/nvme2n1',
+      'vgcreate xspot-docker /dev/nvme1n1 /dev/nvme2n1',
+      'lvcreate -y -l 100%FREE -i 2 -n docker xspot-docker',
+      'mkfs.xfs -n ftype=1 -L xspot-docker /dev/xspot-docker/docker',
+      `mount -t xfs -o noatime,pquota /dev/xspot-docker/docker ${s.path('/var/lib/docker')}`,
+    ];
+    expect(inOrder(s.calls(), expected)).toEqual(expected);
+    s.clearCalls();
+    expect(s.run('scripts/docker-storage.sh').status).toBe(0);
+    expect(matching(s.calls(), 'pvcreate', 'vgcreate', 'lvcreate', 'mkfs', 'mount -t')).toEqual([]);
+  });
+
+  test('stops a running docker before mounting over its storage', () => {
+    const s = sandbox();
+    s.setState('active/docker', '');
+    expect(s.run('scripts/docker-storage.sh').status).toBe(0);
+    expect(inOrder(s.calls(), ['systemctl stop docker.service', 'mount -t xfs'])).toHaveLength(2);
+  });
+});
+
+describe('controller', () => {
+  test('writes the repository and installs exactly the configured versions', () => {
+    const s = sandbox();
+    expect(s.run('scripts/controller.sh').status).toBe(0);
+    const repo = s.read('/etc/yum.repos.d/xspot-cdk.repo');
+    expect(repo).toContain('[xspot-cdk]\n');
+    expect(repo).toContain('baseurl=https://packages.example.com/xspot/el7/\n');
+    expect(repo).toContain('gpgcheck=0\n');
+    expect(matching(s.calls(), 'rpm -q xspot', 'rpm -q XSpot', 'rpm -q xcontainer')).toEqual([
+      `rpm -q ${XSPOT}`,
+      'rpm -q XSpotCLIWrapper-v2.0.0-0192f37.el7',
+      'rpm -q xcontainer-4.12.0-v23.08.07+abaaf51.el7',
+      'rpm -q xspot-guest-kernel-4.19.49-v23.08.07-abaaf5112.el7',
+    ]);
+    // the worker's dom0 kernel is not a controller package
+    expect(s.calls().join('\n')).not.toContain('kernel-4.19.49_xcontainer');
+  });
+
+  test('checks the repository signature when a key is configured', () => {
+    const s = sandbox({ runtimeEnv: { XSPOT_REPO_GPGKEY_URL: 'https://packages.example.com/xspot/RPM-GPG-KEY' } });
+    expect(s.run('scripts/controller.sh').status).toBe(0);
+    expect(s.read('/etc/yum.repos.d/xspot-cdk.repo')).toContain(
+      'gpgcheck=1\ngpgkey=https://packages.example.com/xspot/RPM-GPG-KEY\n',
+    );
+  });
+
+  test('downgrades to the configured version when install cannot reach it', () => {
+    const s = sandbox();
+    const r = s.run('scripts/controller.sh', [], { STUB_YUM_SKIP: XSPOT });
+    expect(r.status).toBe(0);
+    expect(matching(s.calls(), 'yum -y downgrade')).toEqual([`yum -y downgrade ${XSPOT}`]);
+  });
+
+  test('fails, naming the package, when the version is not available', () => {
+    const s = sandbox();
+    const r = s.run('scripts/controller.sh', [], { STUB_FAIL: 'yum -y downgrade', STUB_YUM_SKIP: XSPOT });
+    expect(r.status).not.toBe(0);
+    expect(r.output).toContain(`not installed at the configured version: ${XSPOT}`);
+  });
+});
+
+describe('images: image-folder, base, build-image, deploy, post-docker', () => {
+  const readLink = (s: Sandbox, p: string) => fs.readlinkSync(s.path(p));
+
+  test('the guide flow: new folder, snapshot, build, deploy promotes it, post-docker loads it', () => {
+    const s = sandbox();
+    expect(s.make('image-folder').status).toBe(0);
+    const staged = readLink(s, '/efs/deploy/images/staging');
+    expect(staged).toMatch(/^\d{8}-\d{6}$/);
+
+    expect(s.make('base').status).toBe(0);
+    const tar = matching(s.calls(), 'tar ')[0];
+    expect(tar).toContain(`--file ${s.path(`/efs/deploy/images/${staged}/base.tar.gz`)}.tmp.`);
+    expect(tar).toContain(`--directory ${s.root}/ `);
+    for (const ex of ['./proc', './sys', './dev', './run', './tmp', './var/lib/docker', './efs/deploy', './efs']) {
+      expect(tar.split(' ')).toContain(`--exclude=${ex}`);
+    }
+    expect(tar.endsWith(' .')).toBe(true);
+    expect(s.exists(`/efs/deploy/images/${staged}/base.tar.gz`)).toBe(true);
+
+    expect(s.make('build-image').status).toBe(0);
+    const build = [
+      `docker import ${s.path(`/efs/deploy/images/${staged}/base.tar.gz`)} xspot-base:${staged}`,
+      `docker build --build-arg BASE_IMAGE=xspot-base:${staged} -t docker-base ${s.release}/conf/images/docker-base/docker_build_path`,
+      `docker save -o ${s.path(`/efs/deploy/images/${staged}/docker-base.tar`)}.tmp.`,
+    ];
+    expect(inOrder(s.calls(), build)).toEqual(build);
+    expect(s.read(`/efs/deploy/images/${staged}/docker-base.tar.id`)).toBe('sha256:build1-docker-base\n');
+
+    expect(s.make('deploy').status).toBe(0);
+    expect(readLink(s, '/efs/deploy/images/current')).toBe(staged);
+    expect(s.exists('/efs/deploy/images/staging')).toBe(false);
+
+    s.setState('images/docker-base', 'sha256:something-older\n');
+    const r = s.run('scripts/post-docker.sh');
+    expect(r.status).toBe(0);
+    expect(matching(s.calls(), 'docker load')).toEqual([
+      `docker load -i ${s.path(`/efs/deploy/images/${staged}/docker-base.tar`)}`,
+    ]);
+    expect(r.stdout).toMatch(
+      /post-docker\.sh: Building of container docker-base: SUCCESS!\npost-docker\.sh: Finished\.\n/,
+    );
+  });
+
+  test('deploy keeps the old images current while staging is incomplete', () => {
+    const s = sandbox();
+    s.write('/efs/deploy/images/20250101-000000/docker-base.tar', 'docker-archive docker-base sha256:a\n');
+    s.write('/efs/deploy/images/20250101-000000/docker-base.tar.id', 'sha256:a\n');
+    fs.symlinkSync('20250101-000000', s.path('/efs/deploy/images/current'));
+    expect(s.make('image-folder').status).toBe(0);
+    const r = s.make('deploy');
+    expect(r.status).toBe(0);
+    expect(r.output).toContain('does not hold every image of IMAGE_NAME_LIST yet');
+    expect(readLink(s, '/efs/deploy/images/current')).toBe('20250101-000000');
+  });
+
+  test('image-folder reuses an empty staging folder', () => {
+    const s = sandbox();
+    expect(s.make('image-folder').status).toBe(0);
+    const first = readLink(s, '/efs/deploy/images/staging');
+    expect(s.make('image-folder').status).toBe(0);
+    expect(readLink(s, '/efs/deploy/images/staging')).toBe(first);
+  });
+
+  test('base keeps its snapshot, new-base replaces it; build-image skips, rebuild-image rebuilds', () => {
+    const s = sandbox();
+    expect(s.make('build-image').status).toBe(0); // takes the base snapshot first
+    expect(matching(s.calls(), 'tar ')).toHaveLength(1);
+    expect(matching(s.calls(), 'docker build')).toHaveLength(1);
+    s.clearCalls();
+    expect(s.make('base').status).toBe(0);
+    expect(s.make('build-image').status).toBe(0);
+    expect(matching(s.calls(), 'tar ', 'docker build', 'docker save')).toEqual([]);
+    expect(s.make('new-base').status).toBe(0);
+    expect(matching(s.calls(), 'tar ')).toHaveLength(1);
+    expect(s.make('rebuild-image').status).toBe(0);
+    expect(matching(s.calls(), 'docker build')).toHaveLength(1);
+    const current = readLink(s, '/efs/deploy/images/current');
+    expect(s.read(`/efs/deploy/images/${current}/docker-base.tar.id`)).toBe('sha256:build2-docker-base\n');
+  });
+
+  test('build-image refuses a name that is not in IMAGE_NAME_LIST', () => {
+    const s = sandbox();
+    const r = s.run('scripts/build-image.sh', ['other']);
+    expect(r.status).not.toBe(0);
+    expect(r.output).toContain('other is not in IMAGE_NAME_LIST (docker-base)');
+  });
+
+  test('post-docker builds missing images once, for several images, under a lock', () => {
+    const s = sandbox({ envCfg: { IMAGE_NAME_LIST: '( "docker-base" "tools:1.2" )' } });
+    s.write(`/opt/xspot-cdk/releases/${s.version}/conf/images/tools/docker_build_path/Dockerfile`, 'FROM x\n');
+    const r = s.run('scripts/post-docker.sh');
+    expect(r.status).toBe(0);
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('post-docker.sh:'))).toEqual([
+      'post-docker.sh: Building of container docker-base: SUCCESS!',
+      'post-docker.sh: Building of container tools:1.2: SUCCESS!',
+      'post-docker.sh: Finished.',
+    ]);
+    const current = readLink(s, '/efs/deploy/images/current');
+    expect(s.exists(`/efs/deploy/images/${current}/tools_1.2.tar`)).toBe(true);
+    s.clearCalls();
+    const again = s.run('scripts/post-docker.sh');
+    expect(again.status).toBe(0);
+    expect(matching(s.calls(), 'docker load', 'docker build', 'tar ')).toEqual([]);
+    expect(again.stdout).toContain('post-docker.sh: Finished.');
+  });
+
+  test('post-docker fails clearly when images are missing and building is off', () => {
+    const s = sandbox({ runtimeEnv: { XSPOT_BUILD_MISSING_IMAGES: '0' } });
+    const r = s.run('scripts/post-docker.sh');
+    expect(r.status).not.toBe(0);
+    expect(r.stdout).toContain('post-docker.sh: Building of container docker-base: FAILED!');
+    expect(r.output).toContain("run 'make base build-image deploy' on one controller");
+    expect(r.stdout).not.toContain('Finished.');
+  });
+});
+
+describe('deploy', () => {
+  test('publishes each version once and switches latest atomically to the newest', () => {
+    const s = sandbox();
+    expect(s.make('deploy').status).toBe(0);
+    expect(fs.readlinkSync(s.path('/efs/deploy/scripts/latest'))).toBe(s.version);
+    expect(s.read(`/efs/deploy/scripts/${s.version}/.xspot-cdk-release`)).toBe(`${s.version}\n`);
+    expect(s.read(`/efs/deploy/scripts/${s.version}/tools/sched-wrapper/README`)).toContain('Scheduler wrapper');
+    expect(s.exists(`/efs/deploy/scripts/${s.version}/conf/env.cfg`)).toBe(true);
+
+    // a second controller with a new release
+    const v2 = 'fedcba987654-0123456789ab';
+    fs.cpSync(s.release, s.path(`/opt/xspot-cdk/releases/${v2}`), { recursive: true });
+    s.write('/etc/xspot-cdk/deploy.env', `${s.read('/etc/xspot-cdk/deploy.env')}XSPOT_RUNTIME_VERSION='${v2}'\n`);
+    const r = s.exec2(`/opt/xspot-cdk/releases/${v2}/scripts/deploy.sh`);
+    expect(r.status).toBe(0);
+    expect(fs.readlinkSync(s.path('/efs/deploy/scripts/latest'))).toBe(v2);
+    expect(s.exists(`/efs/deploy/scripts/${s.version}/Makefile`)).toBe(true);
+    const leftovers = fs.readdirSync(s.path('/efs/deploy/scripts')).filter((f) => f.includes('.tmp.'));
+    expect(leftovers).toEqual([]);
+  });
+
+  test('leaves a release another controller already published', () => {
+    const s = sandbox();
+    s.write(`/efs/deploy/scripts/${s.version}/.xspot-cdk-release`, `${s.version}\n`);
+    const r = s.make('deploy');
+    expect(r.status).toBe(0);
+    expect(r.output).toContain('is already published');
+    expect(s.exists(`/efs/deploy/scripts/${s.version}/Makefile`)).toBe(false);
+  });
+});
+
+describe('sync-config-preview / sync-config', () => {
+  test('preview shows the /etc/xspot changes without touching conf/; sync copies them back', () => {
+    const s = sandbox();
+    expect(s.run('scripts/install-config.sh').status).toBe(0);
+    s.write('/etc/xspot/scripts/startup.sh', '#!/usr/bin/env bash\n# tuned during validation\nmount -a\n', 0o755);
+    const conf = `/opt/xspot-cdk/releases/${s.version}/conf/scripts/startup.sh`;
+    const original = s.read(conf);
+
+    const p = s.make('sync-config-preview');
+    expect(p.status).toBe(0);
+    expect(p.stdout).toContain('--- conf/scripts/startup.sh');
+    expect(p.stdout).toContain('+++ /etc/xspot/scripts/startup.sh');
+    expect(p.stdout).toContain('+mount -a');
+    expect(s.read(conf)).toBe(original);
+    expect(s.read('/var/log/xspot-cdk/sync-config.diff')).toContain('+mount -a');
+
+    const r = s.make('sync-config');
+    expect(r.status).toBe(0);
+    expect(s.read(conf)).toContain('mount -a');
+    expect(s.make('sync-config-preview').stdout).toContain('/etc/xspot matches conf/');
+  });
+
+  test('refuses to change a published release', () => {
+    const s = sandbox();
+    expect(s.run('scripts/install-config.sh').status).toBe(0);
+    expect(s.make('deploy').status).toBe(0);
+    s.write('/etc/xspot/config/dockerWrapper.toml', 'log_level = "debug"\n');
+    const r = s.exec2('/efs/deploy/scripts/latest/scripts/sync-config.sh');
+    expect(r.status).not.toBe(0);
+    expect(r.output).toContain('is immutable');
+  });
+});
+
+describe('install-config', () => {
+  test('reloads exorun only when something changed; restarts X-Spot for config.toml', () => {
+    const s = sandbox();
+    expect(s.run('scripts/install-config.sh').status).toBe(0);
+    expect(matching(s.calls(), 'exorun', 'xspot restart')).toEqual(['xspot restart', 'exorun config']);
+    s.clearCalls();
+    expect(s.run('scripts/install-config.sh').status).toBe(0);
+    expect(matching(s.calls(), 'exorun', 'xspot')).toEqual([]);
+    // dockerWrapper.toml changed on the host: reinstalled, exorun reloaded, X-Spot not restarted
+    s.write('/etc/xspot/config/dockerWrapper.toml', 'edited\n');
+    s.clearCalls();
+    expect(s.run('scripts/install-config.sh').status).toBe(0);
+    expect(matching(s.calls(), 'exorun', 'xspot restart')).toEqual(['exorun config']);
+    expect(fs.statSync(s.path('/etc/xspot/scripts/startup.sh')).mode & 0o777).toBe(0o755);
+  });
+
+  test('does not restart X-Spot under running containers', () => {
+    const s = sandbox();
+    s.setState('docker_ps', '1');
+    const r = s.run('scripts/install-config.sh');
+    expect(r.status).toBe(0);
+    expect(matching(s.calls(), 'xspot restart')).toEqual([]);
+    expect(r.output).toContain("run 'xspot restart' once the node is drained");
+  });
+});
+
+describe('upgrade', () => {
+  test('refuses while containers run', () => {
+    const s = sandbox();
+    s.setState('docker_ps', '2');
+    const r = s.make('upgrade');
+    expect(r.status).not.toBe(0);
+    expect(r.output).toContain('1 X-Spot container(s) are running: drain this node first');
+    expect(matching(s.calls(), 'yum')).toEqual([]);
+  });
+
+  test('FORCE=1 upgrades anyway: packages at the new versions, config, restart', () => {
+    const s = sandbox();
+    s.setState('docker_ps', '2');
+    const r = s.make('upgrade', ['FORCE=1']);
+    expect(r.status).toBe(0);
+    const expected = [
+      `yum -y --setopt=skip_missing_names_on_install=False install ${XSPOT}`,
+      'exorun config',
+      'xspot restart',
+    ];
+    expect(inOrder(s.calls(), expected)).toEqual(expected);
+  });
+
+  test('an idle node already at the configured versions is left alone', () => {
+    const s = sandbox();
+    expect(s.run('scripts/controller.sh').status).toBe(0);
+    expect(s.run('scripts/install-config.sh').status).toBe(0);
+    s.clearCalls();
+    const r = s.make('upgrade');
+    expect(r.status).toBe(0);
+    expect(matching(s.calls(), 'yum -y --setopt', 'yum -y downgrade', 'xspot restart', 'exorun')).toEqual([]);
+  });
+});
