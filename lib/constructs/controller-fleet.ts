@@ -583,7 +583,9 @@ export class ControllerFleet extends Construct {
     Tags.of(this).add('xspot:deployment', name);
     Tags.of(this).add('xspot:component', 'controller');
     for (const [k, v] of Object.entries(props.tags ?? {})) Tags.of(this).add(k, v);
-    Tags.of(this.autoScalingGroup).add('Name', `${name}-controller`);
+    // Outrank the construct path the launch template puts in Name by default.
+    for (const c of [this.launchTemplate, this.autoScalingGroup])
+      Tags.of(c).add('Name', `${name}-controller`, { priority: 200 });
   }
 
   /** The permissions the boot contract needs, attached to the controller role. */

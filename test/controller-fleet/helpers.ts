@@ -56,8 +56,11 @@ export interface FleetFixture {
   readonly template: Template;
 }
 
-/** A fleet with stand-in prerequisites; `props` override the defaults. */
-export function buildFleet(props: Partial<ControllerFleetProps> = {}, runtimeDir = makeRuntimeDir()): FleetFixture {
+/** A fleet with stand-in prerequisites; `props` (or a function of the stack giving them) override the defaults. */
+export function buildFleet(
+  overrides: Partial<ControllerFleetProps> | ((stack: Stack) => Partial<ControllerFleetProps>) = {},
+  runtimeDir = makeRuntimeDir(),
+): FleetFixture {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'xspot-fleet-test-'));
   const app = new App({ outdir, context: CDK_CONTEXT });
   const stack = new Stack(app, 'Fleet', { env: { account: '123456789012', region: 'us-east-1' } });
@@ -65,6 +68,7 @@ export function buildFleet(props: Partial<ControllerFleetProps> = {}, runtimeDir
   const securityGroup = new ec2.SecurityGroup(stack, 'Sg', { vpc, description: 'controllers' });
   const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') });
   const logBucket = new s3.Bucket(stack, 'Logs');
+  const props = typeof overrides === 'function' ? overrides(stack) : overrides;
   const fleet = new ControllerFleet(stack, 'Controllers', {
     deploymentName: 'xspot',
     vpc,

@@ -20,7 +20,7 @@
 # replaces the instance metadata endpoint, XSPOT_RETRY_SECONDS is the base retry delay.
 set -euo pipefail
 umask 022
-export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export PATH="${PATH:+${PATH}:}/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 readonly REGION='@@REGION@@'
 readonly ASG_NAME='@@ASG_NAME@@'

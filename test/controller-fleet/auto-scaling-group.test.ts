@@ -1,0 +1,139 @@
+/** The Auto Scaling group: sizes, subnets, both lifecycle hooks, notifications, no CloudFormation replacement. */
+import { Duration } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import { buildFleet } from './helpers';
+
+// GIVEN a fleet of min 1 / desired 2 / max 4 with the default timeouts
+const { template, fleet } = buildFleet();
+
+function group(): Record<string, unknown> {
+  const groups = Object.values(template.findResources('AWS::AutoScaling::AutoScalingGroup'));
+  expect(groups).toHaveLength(1);
+  return groups[0] as Record<string, unknown>;
+}
+
+describe('Auto Scaling group', () => {
+  test('has the configured sizes and name, across the private subnets, on the fleet launch template', () => {
+    template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
+      AutoScalingGroupName: 'xspot-controllers',
+      MinSize: '1',
+      DesiredCapacity: '2',
+      MaxSize: '4',
+      VPCZoneIdentifier: [
+        { Ref: Match.stringLikeRegexp('^VpcPrivateSubnet1') },
+        { Ref: Match.stringLikeRegexp('^VpcPrivateSubnet2') },
+      ],
+      LaunchTemplate: {
+        LaunchTemplateId: { Ref: Match.stringLikeRegexp('LaunchTemplate') },
+        // A numbered version (rollback needs one), never $Latest/$Default.
+        Version: { 'Fn::GetAtt': [Match.stringLikeRegexp('LaunchTemplate'), 'LatestVersionNumber'] },
+      },
+    });
+  });
+
+  test('declares both lifecycle hooks on the group itself, so the very first instances wait too', () => {
+    template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
+      LifecycleHookSpecificationList: [
+        {
+          LifecycleHookName: 'xspot-bootstrap',
+          LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
+          HeartbeatTimeout: 2700,
+          DefaultResult: 'ABANDON',
+        },
+        {
+          LifecycleHookName: 'xspot-drain',
+          LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+          HeartbeatTimeout: 7200,
+          DefaultResult: 'CONTINUE',
+        },
+      ],
+    });
+    template.resourceCountIs('AWS::AutoScaling::LifecycleHook', 0);
+  });
+
+  test('notifies the encrypted topic of every launch and termination, and collects group metrics', () => {
+    template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
+      NotificationConfigurations: [
+        {
+          TopicARN: { Ref: Match.stringLikeRegexp('Topic') },
+          NotificationTypes: [
+            'autoscaling:EC2_INSTANCE_LAUNCH',
+            'autoscaling:EC2_INSTANCE_LAUNCH_ERROR',
+            'autoscaling:EC2_INSTANCE_TERMINATE',
+            'autoscaling:EC2_INSTANCE_TERMINATE_ERROR',
+          ],
+        },
+      ],
+      MetricsCollection: [{ Granularity: '1Minute' }],
+      HealthCheckType: 'EC2',
+      HealthCheckGracePeriod: 300,
+    });
+  });
+
+  test('CloudFormation never replaces or waits for controllers: no rolling/replacing update, no signals', () => {
+    const g = group();
+    expect(g.CreationPolicy).toBeUndefined();
+    const policy = (g.UpdatePolicy ?? {}) as Record<string, unknown>;
+    expect(policy.AutoScalingRollingUpdate).toBeUndefined();
+    expect(policy.AutoScalingReplacingUpdate).toBeUndefined();
+  });
+
+  test('is created after the boot policy, so the first instances can read the archives and complete their hook', () => {
+    expect(group().DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/BootPolicy/)]));
+  });
+
+  test('the terminate hook is capped at 2 hours for longer drains (drain.sh heartbeats), with a note', () => {
+    const { template: t, stack } = buildFleet({ drainTimeout: Duration.hours(6) });
+    t.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
+      LifecycleHookSpecificationList: Match.arrayWith([
+        Match.objectLike({ LifecycleHookName: 'xspot-drain', HeartbeatTimeout: 7200 }),
+      ]),
+    });
+    expect(stack.node.findAll().flatMap((c) => c.node.metadata.map((m) => String(m.data)))).toEqual(
+      expect.arrayContaining([expect.stringContaining('capped at 2 hours')]),
+    );
+  });
+});
+
+describe('boot policy on the controller role', () => {
+  test('grants exactly what the boot contract needs, scoped to this group and these archives', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^Role') }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'ReadReleaseArchives',
+            Action: 's3:GetObject',
+            Resource: [Match.stringLikeRegexp('/[0-9a-f]{64}\\.zip$'), Match.stringLikeRegexp('/[0-9a-f]{64}\\.zip$')],
+          }),
+          Match.objectLike({
+            Sid: 'OwnLifecycleActions',
+            Action: ['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat'],
+            Resource:
+              'arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:*:autoScalingGroupName/xspot-controllers',
+          }),
+          Match.objectLike({
+            Sid: 'TagFailedBoot',
+            Action: 'ec2:CreateTags',
+            Condition: {
+              StringEquals: { 'aws:ResourceTag/xspot:deployment': 'xspot' },
+              'ForAllValues:StringEquals': { 'aws:TagKeys': ['xspot:bootstrap-failed-step'] },
+            },
+          }),
+          Match.objectLike({
+            Sid: 'CountBootstrapFailures',
+            Action: 'cloudwatch:PutMetricData',
+            Condition: { StringEquals: { 'cloudwatch:namespace': 'XspotCdk' } },
+          }),
+          Match.objectLike({ Sid: 'WriteLogs', Action: 's3:PutObject' }),
+          Match.objectLike({
+            Sid: 'ListLogs',
+            Action: 's3:ListBucket',
+            Condition: { StringLike: { 's3:prefix': ['xspot/*'] } },
+          }),
+        ]),
+      },
+    });
+    expect(fleet.launchHookName).toBe('xspot-bootstrap');
+  });
+});
