@@ -4,6 +4,7 @@
  * `register(program)`; this file only wires them together and turns errors into one line.
  */
 import { Command, CommanderError } from 'commander';
+import { registerAmiCommands } from '../lib/cli/ami';
 import { registerConfigCommands } from '../lib/cli/config-commands';
 import { registerCostCommand } from '../lib/cli/cost';
 import { reportError } from '../lib/cli/errors';
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerConfigCommands(program);
   registerCostCommand(program);
+  registerAmiCommands(program);
   return program;
 }
 
