@@ -19,6 +19,7 @@ import {
 } from '@aws-sdk/client-imagebuilder';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Command, CommanderError } from 'commander';
+import { main } from '../../bin/cli';
 import { type AmiCliDeps, registerAmiCommands } from '../../lib/cli/ami';
 import { reportError } from '../../lib/cli/errors';
 import { type AmiClients, type BuildView, barBuildProgress, lineBuildProgress } from '../../lib/ops/imagebuilder';
@@ -474,7 +475,6 @@ describe('progress display', () => {
 
 describe('through the xspot-cdk entry point', () => {
   test('ami is registered; an AWS error is one line on stderr and exit 1; success is exit 0', async () => {
-    const { main } = await import('../../bin/cli');
     const cfn = mockClient(CloudFormationClient);
     const ib = mockClient(ImagebuilderClient);
     const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
