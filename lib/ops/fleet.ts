@@ -398,11 +398,10 @@ function versionState(
   target?: { launchTemplateId?: string; version?: number },
 ): VersionState {
   if (!ref || ref.version === undefined) return 'unknown';
-  if (
-    target?.version !== undefined &&
-    ref.version === target.version &&
-    (!target.launchTemplateId || target.launchTemplateId === ref.id)
-  ) {
+  if (target?.version !== undefined) {
+    // A refresh is moving the group to `target`: anything else is to be replaced.
+    const onTarget = ref.version === target.version && (!target.launchTemplateId || target.launchTemplateId === ref.id);
+    if (!onTarget) return 'stale';
     return group?.version === target.version ? 'current' : 'target';
   }
   if (!group || group.version === undefined) return 'unknown';
