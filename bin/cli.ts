@@ -8,6 +8,7 @@ import { registerAmiCommands } from '../lib/cli/ami';
 import { registerConfigCommands } from '../lib/cli/config-commands';
 import { registerCostCommand } from '../lib/cli/cost';
 import { reportError } from '../lib/cli/errors';
+import { registerFleetCommands } from '../lib/cli/fleet';
 
 export function buildProgram(): Command {
   const program = new Command('xspot-cdk')
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerConfigCommands(program);
   registerCostCommand(program);
   registerAmiCommands(program);
+  registerFleetCommands(program);
   return program;
 }
 
