@@ -6,7 +6,8 @@
  *   ami latest           the newest available AMI and the `workers.ami:` line for the config
  *
  * Every subcommand takes --config (deployment name and region), --region and --profile.
- * Exit codes: 0 ok; 1 usage, config or AWS error, or a build that failed or was cancelled.
+ * Exit codes: 0 ok; 1 usage, config or AWS error, or a build that failed or was cancelled;
+ * 130 Ctrl-C while following a build (the build goes on).
  * The logic lives in lib/ops/imagebuilder.ts; this file parses options and connects the terminal.
  */
 import type { Command } from 'commander';
@@ -128,6 +129,13 @@ export function registerAmiCommands(program: Command, deps: AmiCliDeps = {}): vo
               () => ctx.clock.now(),
             ));
       const started = ctx.clock.now().getTime();
+      // Ctrl-C stops following (exit 130); the build goes on in AWS.
+      const onSigint = () => {
+        progress.stop();
+        ctx.io.err(`stopped following; the build goes on in AWS (${arn}); see 'xspot-cdk ami list'`);
+        process.exit(130);
+      };
+      process.once('SIGINT', onSigint);
       let image: Awaited<ReturnType<typeof waitForImage>>;
       try {
         image = await waitForImage(ctx, arn, {
@@ -137,6 +145,7 @@ export function registerAmiCommands(program: Command, deps: AmiCliDeps = {}): vo
         });
       } finally {
         progress.stop();
+        process.removeListener('SIGINT', onSigint);
       }
       const status = image.state?.status ?? 'UNKNOWN';
       const took = duration(ctx.clock.now().getTime() - started);
