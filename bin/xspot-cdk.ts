@@ -4,13 +4,18 @@
  * embedded default), then build the stacks. Invalid config stops synth with the same messages
  * as `xspot-cdk check-config`, before any construct is created.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { reportError } from '../lib/cli/errors';
 import { formatFinding } from '../lib/config/findings';
-import { ConfigErrors, type LoadedConfig, loadConfig } from '../lib/config/load';
+import { ConfigErrors, type LoadedConfig, loadConfig, packageRoot } from '../lib/config/load';
 import { buildXspotApp } from '../lib/stacks/app';
 
-const app = new App();
+// cdk.json's feature flags also apply when the app runs without the CDK CLI (node dist/bin/xspot-cdk.js);
+// context from the CLI or cdk.json still takes precedence.
+const flags = JSON.parse(fs.readFileSync(path.join(packageRoot(), 'cdk.json'), 'utf8')).context;
+const app = new App({ context: flags });
 let loaded: LoadedConfig;
 try {
   loaded = loadConfig(app.node.tryGetContext('config'));

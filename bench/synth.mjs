@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+// Synth benchmark: the full app on the embedded default config vs an empty CDK app, measured
+// alternately in the same run (aws-cdk-lib's own load time is the floor). Prints the median of
+// each and their ratio. Goal: ratio <= 1.3.
+// Usage: node bench/synth.mjs [--runs N]   (run `npm run build` first)
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const runsArg = process.argv.indexOf('--runs');
+const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 7;
+const app = path.join(root, 'dist', 'bin', 'xspot-cdk.js');
+if (!fs.existsSync(app)) {
+  console.error('bench/synth: dist/ is missing; run `npm run build` first');
+  process.exit(1);
+}
+const empty = `
+const cdk = require('aws-cdk-lib');
+const app = new cdk.App();
+new cdk.Stack(app, 'Empty', { env: { region: 'us-east-1' } });
+app.synth();
+`;
+
+function time(args, env) {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'xspot-bench-'));
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, args, { cwd: root, env: { ...process.env, ...env, CDK_OUTDIR: out }, encoding: 'utf8' });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  fs.rmSync(out, { recursive: true, force: true });
+  if (r.status !== 0) throw new Error(`synth failed: ${r.stderr.slice(-2000)}`);
+  return ms;
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const full = [];
+const base = [];
+time([app], {}); // warm the file cache
+time(['-e', empty], {});
+for (let i = 0; i < runs; i++) {
+  base.push(time(['-e', empty], {}));
+  full.push(time([app], {}));
+}
+const ratio = median(full) / median(base);
+console.log(`synth: empty CDK app median ${median(base).toFixed(0)} ms, xspot-cdk full app median ${median(full).toFixed(0)} ms (${runs} runs each)`);
+console.log(`synth ratio (full / empty): ${ratio.toFixed(2)} (goal <= 1.30)`);
