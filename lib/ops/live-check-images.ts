@@ -19,14 +19,16 @@ import {
 } from './live-check-context';
 
 /**
- * Tags the worker-image pipeline puts on every AMI it builds: tag key -> the xspot field whose
- * value it records. A worker AMI whose tags disagree with the config is the wrong AMI for this release.
+ * Tags the worker-image pipeline puts on every AMI it builds (IMAGE_TAGS in
+ * lib/constructs/worker-image.ts, which lib/ops may not import; a test keeps the two equal):
+ * tag key -> the xspot field whose value it records. A worker AMI whose tags disagree with the
+ * config is the wrong AMI for this release.
  */
 export const WORKER_AMI_VERSION_TAGS = [
-  { tag: 'xspot:rpm', field: 'rpmVersion', envName: 'XSPOT_RPM_VERSION' },
-  { tag: 'xspot:platform', field: 'platformVersion', envName: 'XSPOT_PLATFORM' },
-  { tag: 'xspot:kernel', field: 'kernelVersion', envName: 'XSPOT_KERNEL' },
-  { tag: 'xspot:guest-kernel', field: 'guestKernelVersion', envName: 'XSPOT_GUEST_KERNEL' },
+  { tag: 'xspot:rpm-version', field: 'rpmVersion', envName: 'XSPOT_RPM_VERSION' },
+  { tag: 'xspot:platform-version', field: 'platformVersion', envName: 'XSPOT_PLATFORM' },
+  { tag: 'xspot:kernel-version', field: 'kernelVersion', envName: 'XSPOT_KERNEL' },
+  { tag: 'xspot:guest-kernel-version', field: 'guestKernelVersion', envName: 'XSPOT_GUEST_KERNEL' },
 ] as const;
 
 /** The controller AMI of the example config; the offline checks already warn about it. */

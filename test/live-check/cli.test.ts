@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
 import { runLiveCheck } from '../../lib/cli/live-check';
-import { runCli } from '../support/cli';
+import { ROOT, runCli } from '../support/cli';
 import { fakeAwsEnv, MOTO_ACCOUNT, type MotoServer, startMoto } from './moto-server';
 import { AMI, buildWorld, type Clients, IMAGES, setupClients, type World, worldConfigInput } from './world';
 
@@ -114,8 +114,28 @@ describe('runLiveCheck', () => {
   });
 });
 
+/** Sources of the live check newer than their compiled files in dist/ (`npm test` builds first). */
+function staleBuild(): string[] {
+  const dirs = ['lib/ops', 'lib/cli'];
+  return dirs.flatMap((d) =>
+    fs
+      .readdirSync(path.join(ROOT, d))
+      .filter((f) => /^live-check.*\.ts$/.test(f))
+      .map((f) => path.join(d, f))
+      .filter((f) => {
+        const js = path.join(ROOT, 'dist', f.replace(/\.ts$/, '.js'));
+        return !fs.existsSync(js) || fs.statSync(js).mtimeMs < fs.statSync(path.join(ROOT, f)).mtimeMs;
+      }),
+  );
+}
+
 describe('xspot-cdk check-config --live (compiled CLI)', () => {
   const env = () => ({ AWS_ENDPOINT_URL: moto!.endpoint });
+
+  beforeAll(() => {
+    const stale = staleBuild();
+    if (stale.length > 0) throw new Error(`dist/ is older than ${stale.join(', ')}: run npm run build first`);
+  });
 
   test('offline findings, then the live summary; exit 0', () => {
     const r = runCli(['check-config', '--live', '--config', writeConfig('cli-good.yaml')], { env: env() });

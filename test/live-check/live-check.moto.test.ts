@@ -277,7 +277,7 @@ describe('images', () => {
   test('a worker AMI built for another X-Spot release is an error naming the version field', async () => {
     const report = await live(worldConfig(world, { workers: { ami: AMI.workerOld } }));
     const f = expectFinding(report, 'error', 'worker-ami-version-mismatch', 'workers.ami', AMI.workerOld);
-    expect(f.message).toContain('xspot:platform');
+    expect(f.message).toContain('xspot:platform-version');
     expect(f.message).toContain('xspot.platformVersion');
     expect(f.message).toContain('xcontainer-4.11.0');
     expect(report.findings).toHaveLength(1);
@@ -286,7 +286,9 @@ describe('images', () => {
   test('a worker AMI without version tags is a warning', async () => {
     const report = await live(worldConfig(world, { workers: { ami: AMI.workerUntagged } }));
     const f = expectFinding(report, 'warning', 'worker-ami-untagged', 'workers.ami', AMI.workerUntagged);
-    expect(f.message).toContain('xspot:rpm, xspot:platform, xspot:kernel, xspot:guest-kernel');
+    expect(f.message).toContain(
+      'xspot:rpm-version, xspot:platform-version, xspot:kernel-version, xspot:guest-kernel-version',
+    );
   });
 
   test('a worker AMI or controller AMI that does not exist is an error', async () => {

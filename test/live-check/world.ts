@@ -31,10 +31,10 @@ export const REGION = 'us-east-1';
 
 const DEFAULTS = ConfigSchema.parse({}).xspot;
 const RELEASE_TAGS = {
-  'xspot:rpm': DEFAULTS.rpmVersion,
-  'xspot:platform': DEFAULTS.platformVersion,
-  'xspot:kernel': DEFAULTS.kernelVersion,
-  'xspot:guest-kernel': DEFAULTS.guestKernelVersion,
+  'xspot:rpm-version': DEFAULTS.rpmVersion,
+  'xspot:platform-version': DEFAULTS.platformVersion,
+  'xspot:kernel-version': DEFAULTS.kernelVersion,
+  'xspot:guest-kernel-version': DEFAULTS.guestKernelVersion,
 };
 
 export const AMI = {
@@ -84,7 +84,7 @@ export const IMAGES: readonly MotoImage[] = [
     name: 'xspot-worker-2023.05.01',
     owner_id: '123456789012',
     architecture: 'x86_64',
-    tags: { ...RELEASE_TAGS, 'xspot:platform': 'xcontainer-4.11.0-v23.05.01+0123abc.el7' },
+    tags: { ...RELEASE_TAGS, 'xspot:platform-version': 'xcontainer-4.11.0-v23.05.01+0123abc.el7' },
   },
   { ami_id: AMI.workerUntagged, name: 'hand-made-worker', owner_id: '123456789012', architecture: 'x86_64' },
   { ami_id: AMI.controller, name: 'site-compute-node-el7', owner_id: '123456789012', architecture: 'x86_64' },
