@@ -1,0 +1,324 @@
+/**
+ * Renders the scheduler hooks (Slurm job_submit/cli_filter + sbatch wrapper, Grid Engine JSV +
+ * starter, LSF esub + bsub wrapper), their scheduler config snippets and an install README
+ * from `SchedulerSettings`. Host scripts carry a `BEGIN CONFIGURATION` block that is replaced
+ * here; they never template anything themselves.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { UserError } from '../cli/errors';
+import { type RenderedFiles, SCHEDULER_KINDS, type SchedulerKind, type SchedulerSettings } from './types';
+
+const QUEUE = /^[A-Za-z][A-Za-z0-9_.-]{0,31}$/;
+const IMAGE = /^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}$/;
+const ABS_PATH = /^\/(?!.*\/\.\.?(\/|$))[A-Za-z0-9._+@-]+(\/[A-Za-z0-9._+@-]+)*$/;
+const SCRIPT_DIR = /^(\$HOME|\/[A-Za-z0-9._+@-]+)(\/[A-Za-z0-9._+@-]+)*$/;
+const PUBLISH_DIR = /^(\$\{?[A-Z_]+\}?|\/[A-Za-z0-9._+@-]+)(\/[A-Za-z0-9._+@-]+)*$/;
+const PE = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
+const HOST_LIST = /^@?[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$/;
+const WORKER_NAME = /^[A-Za-z0-9 ._()-]{1,80}$/;
+
+/** The guide: a single controller should be limited to 80 job slots. */
+export const MAX_SLOTS_PER_CONTROLLER = 80;
+
+/** Where the sources of the host scripts live (works from the TypeScript sources and from dist/). */
+export function schedulerAssetsDir(): string {
+  let dir = __dirname;
+  for (;;) {
+    const candidate = path.join(dir, 'assets', 'scheduler');
+    if (fs.existsSync(path.join(candidate, 'slurm', 'job_submit.lua'))) return candidate;
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error('cannot find assets/scheduler next to the xspot-cdk package');
+    dir = up;
+  }
+}
+
+function fail(field: string, value: unknown, allowed: string): never {
+  throw new UserError(`scheduler.${field}: ${JSON.stringify(value)} is not allowed; expected ${allowed}`);
+}
+
+function checkInt(field: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    fail(field, value, max === Number.MAX_SAFE_INTEGER ? `a whole number >= ${min}` : `a whole number ${min}-${max}`);
+  }
+}
+
+/** Throws a UserError naming the first field that cannot be rendered safely. */
+export function validateSchedulerSettings(s: SchedulerSettings): void {
+  if (s.queues.length === 0) fail('queues', s.queues, 'at least one queue/partition name');
+  s.queues.forEach((q, i) => {
+    if (!QUEUE.test(q)) fail(`queues[${i}]`, q, 'a name of letters, digits and _ . - starting with a letter');
+  });
+  if (s.approvedImages.length === 0) fail('approvedImages', s.approvedImages, 'at least one image');
+  s.approvedImages.forEach((img, i) => {
+    if (!IMAGE.test(img)) fail(`approvedImages[${i}]`, img, 'an image name of letters, digits and . _ / : @ -');
+  });
+  if (!s.approvedImages.includes(s.image)) {
+    fail('image', s.image, `one of the approved container images (${s.approvedImages.join(', ')})`);
+  }
+  if (!ABS_PATH.test(s.exorunPath)) fail('exorunPath', s.exorunPath, 'an absolute path such as /usr/bin/exorun');
+  if (s.realSubmitCommand !== undefined && !ABS_PATH.test(s.realSubmitCommand)) {
+    fail('realSubmitCommand', s.realSubmitCommand, 'an absolute path such as /opt/slurm/bin/sbatch.orig');
+  }
+  checkInt('controllerCpus', s.controllerCpus, 1, 64);
+  checkInt('controllerMemoryMb', s.controllerMemoryMb, 1, 65536);
+  checkInt('defaultCpus', s.defaultCpus, 1);
+  checkInt('defaultMemoryGb', s.defaultMemoryGb, 1);
+  checkInt('maxCpus', s.maxCpus, 1);
+  checkInt('maxMemoryGb', s.maxMemoryGb, 1);
+  if (s.defaultCpus > s.maxCpus) {
+    fail('defaultCpus', s.defaultCpus, `at most ${s.maxCpus} (the CPUs of ${s.largestWorker})`);
+  }
+  if (s.defaultMemoryGb > s.maxMemoryGb) {
+    fail('defaultMemoryGb', s.defaultMemoryGb, `at most ${s.maxMemoryGb} (the memory of ${s.largestWorker})`);
+  }
+  checkInt('slotsPerController', s.slotsPerController, 1, MAX_SLOTS_PER_CONTROLLER);
+  if (!WORKER_NAME.test(s.largestWorker)) fail('largestWorker', s.largestWorker, 'a short instance type name');
+  if (!SCRIPT_DIR.test(s.scriptDir)) fail('scriptDir', s.scriptDir, 'an absolute path or one starting with $HOME/');
+  if (!PE.test(s.gridEnginePe)) fail('gridEnginePe', s.gridEnginePe, 'a parallel environment name');
+  if (!HOST_LIST.test(s.gridEngineHostList)) fail('gridEngineHostList', s.gridEngineHostList, 'a host or @hostgroup');
+  if (!PUBLISH_DIR.test(s.publishDir)) fail('publishDir', s.publishDir, 'an absolute path');
+}
+
+// ---- config blocks -------------------------------------------------------------------------
+
+type Value = string | number | readonly string[];
+
+function quoteDouble(s: string): string {
+  if (/[\x00-\x1f\x7f]/.test(s)) throw new Error(`control character in rendered value ${JSON.stringify(s)}`);
+  return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+function quoteShell(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+function luaValue(v: Value): string {
+  if (typeof v === 'number') return String(v);
+  if (typeof v === 'string') return quoteDouble(v);
+  return `{ ${v.map(quoteDouble).join(', ')} }`;
+}
+
+function pyValue(v: Value): string {
+  if (typeof v === 'number') return String(v);
+  if (typeof v === 'string') return quoteDouble(v);
+  return `[${v.map(quoteDouble).join(', ')}]`;
+}
+
+function shValue(v: Value): string {
+  if (typeof v === 'number') return String(v);
+  if (typeof v === 'string') return quoteShell(v);
+  return `(${v.map(quoteShell).join(' ')})`;
+}
+
+/** Replaces the lines between `<c> BEGIN CONFIGURATION` and `<c> END CONFIGURATION`. */
+export function replaceConfigBlock(source: string, comment: string, body: string, file: string): string {
+  const lines = source.split('\n');
+  const begin = lines.findIndex((l) => l.startsWith(`${comment} BEGIN CONFIGURATION`));
+  const end = lines.findIndex((l) => l.startsWith(`${comment} END CONFIGURATION`));
+  if (begin < 0 || end < begin) throw new Error(`${file}: no BEGIN/END CONFIGURATION block`);
+  return [...lines.slice(0, begin + 1), body, ...lines.slice(end)].join('\n');
+}
+
+/** ${HOME}-style text of the script directory, for bash double quotes. */
+function scriptDirForShell(dir: string): string {
+  return dir.startsWith('$HOME') ? `\${HOME}${dir.slice('$HOME'.length)}` : dir;
+}
+
+const REAL_SUBMIT_DEFAULT: Record<SchedulerKind, string> = {
+  slurm: '/usr/bin/sbatch.orig',
+  gridengine: '/usr/bin/qsub.orig',
+  lsf: '/usr/bin/bsub.orig',
+};
+
+function hookValues(s: SchedulerSettings, kind: SchedulerKind): [string, Value][] {
+  return [
+    ['scheduler', kind],
+    ['queues', s.queues],
+    ['image', s.image],
+    ['approved_images', s.approvedImages],
+    ['exorun', s.exorunPath],
+    ['controller_cpus', s.controllerCpus],
+    ['controller_memory_mb', s.controllerMemoryMb],
+    ['default_cpus', s.defaultCpus],
+    ['default_memory_gb', s.defaultMemoryGb],
+    ['max_cpus', s.maxCpus],
+    ['max_memory_gb', s.maxMemoryGb],
+    ['largest_worker', s.largestWorker],
+    ['script_dir', scriptDirForShell(s.scriptDir)],
+    ['real_submit', s.realSubmitCommand ?? REAL_SUBMIT_DEFAULT[kind]],
+    ['pe_name', s.gridEnginePe],
+  ];
+}
+
+function luaBlock(values: [string, Value][]): string {
+  return ['local CONFIG = {', ...values.map(([k, v]) => `  ${k} = ${luaValue(v)},`), '}'].join('\n');
+}
+
+function pyBlock(values: [string, Value][]): string {
+  return ['CONFIG = {', ...values.map(([k, v]) => `    ${quoteDouble(k)}: ${pyValue(v)},`), '}'].join('\n');
+}
+
+function shBlock(values: [string, Value][]): string {
+  // script_dir may start with ${HOME}: double quotes expand it at run time (the value is allow-listed).
+  return values
+    .map(([k, v]) => `XSPOT_${k.toUpperCase()}=${k === 'script_dir' ? `"${String(v)}"` : shValue(v)}`)
+    .join('\n');
+}
+
+function readAsset(rel: string): string {
+  return fs.readFileSync(path.join(schedulerAssetsDir(), rel), 'utf8');
+}
+
+function hook(s: SchedulerSettings, kind: SchedulerKind, asset: string, lang: 'lua' | 'py' | 'sh'): string {
+  const values = hookValues(s, kind);
+  if (lang === 'lua') return replaceConfigBlock(readAsset(asset), '--', luaBlock(values), asset);
+  if (lang === 'py') return replaceConfigBlock(readAsset(asset), '#', pyBlock(values), asset);
+  return replaceConfigBlock(readAsset(asset), '#', shBlock(values), asset);
+}
+
+/** Fills {{NAME}} placeholders of a text template from assets/scheduler/install/. */
+function fillTemplate(rel: string, vars: Record<string, string>): string {
+  return readAsset(rel).replace(/\{\{([A-Z_]+)\}\}/g, (_m, name: string) => {
+    const v = vars[name];
+    if (v === undefined) throw new Error(`${rel}: unknown placeholder {{${name}}}`);
+    return v;
+  });
+}
+
+function templateVars(s: SchedulerSettings): Record<string, string> {
+  return {
+    QUEUES: s.queues.join(', '),
+    FIRST_QUEUE: s.queues[0],
+    IMAGE: s.image,
+    APPROVED_IMAGES: s.approvedImages.join(', '),
+    EXORUN: s.exorunPath,
+    CONTROLLER_CPUS: String(s.controllerCpus),
+    CONTROLLER_MEMORY_MB: String(s.controllerMemoryMb),
+    DEFAULT_CPUS: String(s.defaultCpus),
+    DEFAULT_MEMORY_GB: String(s.defaultMemoryGb),
+    MAX_CPUS: String(s.maxCpus),
+    MAX_MEMORY_GB: String(s.maxMemoryGb),
+    LARGEST_WORKER: s.largestWorker,
+    SLOTS: String(s.slotsPerController),
+    SCRIPT_DIR: s.scriptDir,
+    PUBLISH_DIR: s.publishDir,
+    PE: s.gridEnginePe,
+    HOST_LIST: s.gridEngineHostList,
+    SLURM_REAL: s.realSubmitCommand ?? REAL_SUBMIT_DEFAULT.slurm,
+    GE_REAL: s.realSubmitCommand ?? REAL_SUBMIT_DEFAULT.gridengine,
+    LSF_REAL: s.realSubmitCommand ?? REAL_SUBMIT_DEFAULT.lsf,
+  };
+}
+
+function slurmConfSnippet(s: SchedulerSettings): string {
+  const partitions = s.queues.map(
+    (q) =>
+      `PartitionName=${q} Nodes=<x-spot controllers> MaxTime=INFINITE State=UP OverSubscribe=FORCE:${s.slotsPerController}`,
+  );
+  return [
+    '# X-Spot lines for slurm.conf (rendered by xspot-cdk scheduler render).',
+    '# Server side (recommended): slurmctld rewrites X-Spot jobs with job_submit.lua (next to slurm.conf).',
+    'JobSubmitPlugins=lua',
+    '# Client side (sites that cannot change slurmctld): cli_filter.lua next to slurm.conf on every',
+    '# submit host, plus the sbatch wrapper in place of sbatch. Uncomment to use:',
+    '#CliFilterPlugins=lua',
+    `# One partition per X-Spot queue; each controller runs up to ${s.slotsPerController} job launchers.`,
+    ...partitions,
+    '',
+  ].join('\n');
+}
+
+function geQueue(s: SchedulerSettings, queue: string): string {
+  return fillTemplate('gridengine/queue.template', { ...templateVars(s), QUEUE: queue });
+}
+
+function lsfQueues(s: SchedulerSettings): string {
+  const blocks = s.queues.map((q) =>
+    [
+      'Begin Queue',
+      `QUEUE_NAME   = ${q}`,
+      'HOSTS        = <x-spot controllers>',
+      `HJOB_LIMIT   = ${s.slotsPerController}`,
+      `DESCRIPTION  = X-Spot: jobs run through exorun (launcher: ${s.controllerCpus} CPU, ${s.controllerMemoryMb} MB)`,
+      'End Queue',
+    ].join('\n'),
+  );
+  return ['# X-Spot queues for lsb.queues (rendered by xspot-cdk scheduler render).', ...blocks, ''].join('\n');
+}
+
+function lsfConf(): string {
+  return [
+    '# X-Spot lines for lsf.conf (rendered by xspot-cdk scheduler render).',
+    '# Run esub.xspot (copied to LSF_SERVERDIR) for every job; to chain it after a site esub,',
+    '# see esub.site-chain.example and list the site method here instead.',
+    'LSB_ESUB_METHOD=xspot',
+    '# esub.xspot needs the job command line (LSB_SUB_COMMAND_LINE) in the parameter file.',
+    'LSB_SUB_COMMANDNAME=Y',
+    '',
+  ].join('\n');
+}
+
+function renderKind(s: SchedulerSettings, kind: SchedulerKind): RenderedFiles {
+  const vars = templateVars(s);
+  const files: RenderedFiles = {};
+  const put = (rel: string, content: string, mode = 0o644) => {
+    files[`${kind}/${rel}`] = { content, mode };
+  };
+  switch (kind) {
+    case 'slurm':
+      put('job_submit.lua', hook(s, kind, 'slurm/job_submit.lua', 'lua'));
+      put('cli_filter.lua', hook(s, kind, 'slurm/cli_filter.lua', 'lua'));
+      put('sbatch', hook(s, kind, 'common/sub_wrapper.py', 'py'), 0o755);
+      put('slurm.conf.snippet', slurmConfSnippet(s));
+      put('README.md', fillTemplate('install/README-slurm.md', vars));
+      break;
+    case 'gridengine':
+      put('jsv_xspot', hook(s, kind, 'gridengine/jsv_xspot', 'sh'), 0o755);
+      put('xspot_starter', hook(s, kind, 'gridengine/xspot_starter', 'sh'), 0o755);
+      put(`${s.gridEnginePe}.pe`, fillTemplate('gridengine/pe.template', vars));
+      for (const q of s.queues) put(`${q}.queue`, geQueue(s, q));
+      put('README.md', fillTemplate('install/README-gridengine.md', vars));
+      break;
+    case 'lsf':
+      put('esub.xspot', hook(s, kind, 'lsf/esub.xspot', 'py'), 0o755);
+      put('bsub', hook(s, kind, 'common/sub_wrapper.py', 'py'), 0o755);
+      put('esub.site-chain.example', readAsset('lsf/esub.site-chain.example'), 0o755);
+      put('lsf.conf.snippet', lsfConf());
+      put('lsb.queues.snippet', lsfQueues(s));
+      put('README.md', fillTemplate('install/README-lsf.md', vars));
+      break;
+  }
+  return files;
+}
+
+/**
+ * Every file for the given schedulers (default: the configured one; none for type 'none'),
+ * keyed by path relative to the output directory, plus a top-level README.md.
+ */
+export function renderSchedulerFiles(s: SchedulerSettings, kinds?: readonly SchedulerKind[]): RenderedFiles {
+  validateSchedulerSettings(s);
+  const chosen = kinds ?? (s.type === 'none' ? [] : [s.type]);
+  const files: RenderedFiles = {};
+  for (const kind of chosen) Object.assign(files, renderKind(s, kind));
+  if (chosen.length > 0) {
+    const list = SCHEDULER_KINDS.filter((k) => chosen.includes(k))
+      .map((k) => `- [${k}/README.md](${k}/README.md)`)
+      .join('\n');
+    files['README.md'] = { content: fillTemplate('install/README.md', { ...templateVars(s), SCHEDULERS: list }), mode: 0o644 };
+  }
+  return files;
+}
+
+/** Writes rendered files under `outDir` (creating directories) and returns the paths written. */
+export function writeRenderedFiles(outDir: string, files: RenderedFiles): string[] {
+  const written: string[] = [];
+  for (const [rel, file] of Object.entries(files).sort(([a], [b]) => a.localeCompare(b))) {
+    const target = path.join(outDir, rel);
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.writeFileSync(target, file.content, { mode: file.mode });
+    fs.chmodSync(target, file.mode);
+    written.push(target);
+  }
+  return written;
+}

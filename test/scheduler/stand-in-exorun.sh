@@ -1,0 +1,16 @@
+#!/bin/bash
+# Stand-in for exorun in the scheduler tests: prints its arguments (one <arg> each) on a line
+# starting EXORUN-ARGS, copies the command's file (the saved job script) to
+# $XSPOT_TEST_RECORD/<basename> when that variable is set, then runs the command after "--".
+# Arguments: run -c N -m GB -i IMAGE -- COMMAND [ARGS...]
+set -euo pipefail
+printf 'EXORUN-ARGS'
+printf ' <%s>' "$@"
+printf '\n'
+while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do shift; done
+[ "$#" -gt 1 ] || { echo "stand-in exorun: no command after --" >&2; exit 2; }
+shift
+if [ -n "${XSPOT_TEST_RECORD:-}" ] && [ -f "$1" ]; then
+  cp "$1" "${XSPOT_TEST_RECORD}/$(basename "$1")"
+fi
+exec "$@"
