@@ -82,6 +82,15 @@ describe('bin/drain.sh', () => {
     expect(r.output).toContain('no XSPOT_DRAIN_COMMAND configured');
   });
 
+  test('still ends the lifecycle action when the config bundle is broken', () => {
+    const s = sandbox({ deployEnv: { XSPOT_DRAIN_TIMEOUT_SECONDS: 'soon' } });
+    s.write(`/opt/xspot-cdk/releases/${s.version}/conf/env.cfg`, '');
+    const r = s.run('bin/drain.sh');
+    expect(r.status).toBe(0);
+    expect(r.output).toContain('final log sync failed');
+    expect(matching(s.calls(), CONTINUE)).toHaveLength(1);
+  });
+
   test('a host without docker has nothing to wait for', () => {
     const s = sandbox();
     const r = s.run('bin/drain.sh', [], { PATH: s.pathWithout('docker') });

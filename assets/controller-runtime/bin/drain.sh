@@ -33,8 +33,15 @@ done
 
 # Draining must always end the lifecycle action: read the config, but do not stop on it.
 load_config
+if [ -n "$timeout" ] && ! [[ $timeout =~ $RE_INT ]]; then
+  die "--timeout must be a whole number of seconds, got '$timeout'"
+fi
 timeout="${timeout:-$XSPOT_DRAIN_TIMEOUT_SECONDS}"
-[[ $timeout =~ $RE_INT ]] || die "--timeout must be a whole number of seconds, got '$timeout'"
+if ! [[ $timeout =~ $RE_INT ]]; then
+  warn "XSPOT_DRAIN_TIMEOUT_SECONDS='$timeout' is not a number: waiting up to 3600s"
+  timeout=3600
+fi
+if ! [[ $XSPOT_HEARTBEAT_SECONDS =~ $RE_INT ]]; then XSPOT_HEARTBEAT_SECONDS=300; fi
 hook="$XSPOT_TERMINATE_HOOK"
 if [ "$lifecycle" = 0 ]; then hook=""; fi
 if [ -n "$hook" ]; then instance_id >/dev/null 2>&1 || warn "instance id unavailable from IMDS"; fi

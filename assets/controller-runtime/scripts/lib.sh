@@ -79,9 +79,13 @@ load_config() {
     # shellcheck source=/dev/null
     . "$DEPLOY_ENV"
   fi
-  [ -r "$XSPOT_CONF/env.cfg" ] || die "missing $XSPOT_CONF/env.cfg: the release has no rendered config bundle"
-  # shellcheck source=/dev/null
-  . "$XSPOT_CONF/env.cfg"
+  # A missing env.cfg is reported by check_config (every value is then empty); drain.sh goes on.
+  if [ -r "$XSPOT_CONF/env.cfg" ]; then
+    # shellcheck source=/dev/null
+    . "$XSPOT_CONF/env.cfg"
+  else
+    warn "missing $XSPOT_CONF/env.cfg: the release has no rendered config bundle"
+  fi
   if [ -r "$XSPOT_CONF/runtime.env" ]; then
     # shellcheck source=/dev/null
     . "$XSPOT_CONF/runtime.env"
