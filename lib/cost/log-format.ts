@@ -217,12 +217,12 @@ function jsonAfter(line: string, markerEnd: number): Record<string, unknown> | u
 }
 
 /** `key=value key2="value two"` pairs after the marker. */
-function pairsAfter(line: string, markerEnd: number): Map<string, string> {
-  const out = new Map<string, string>();
+function pairsAfter(line: string, markerEnd: number): Record<string, string> {
+  const out: Record<string, string> = {};
   const re = /([A-Za-z][A-Za-z0-9_]*)=("([^"]*)"|[^\s,]*)/g;
   re.lastIndex = markerEnd;
   for (let m = re.exec(line); m !== null; m = re.exec(line)) {
-    out.set(m[1], m[3] ?? m[2]);
+    out[m[1]] = m[3] ?? m[2];
   }
   return out;
 }
@@ -249,35 +249,30 @@ function nonNegative(v: unknown): number | undefined {
   return Number.isFinite(n) && n >= 0 ? n : undefined;
 }
 
-/** Copies only the keys whose value is defined (so `{...a, ...b}` never overwrites with undefined). */
-function defined<T extends object>(o: T): T {
-  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
-  return o;
-}
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-function parseWorker(
-  kind: WorkerEvent['kind'],
-  ts: number,
-  fields: { get(k: string): unknown },
-  line: string,
-): LineResult {
-  const workerId = id(fields.get('worker') ?? fields.get('WorkerID'));
+/**
+ * FinalizeWorkerMetadata spells its keys camelCase (`instanceType=`), the termination JSON
+ * PascalCase (`"InstanceType"`); `fields` holds either.
+ */
+function parseWorker(kind: WorkerEvent['kind'], ts: number, fields: Record<string, unknown>, line: string): LineResult {
+  const get = (camel: string, pascal: string) => fields[camel] ?? fields[pascal];
+  const workerId = id(get('worker', 'WorkerID'));
   if (workerId === undefined) return { warning: `no worker id in: ${clip(line)}` };
-  const rawType = str(fields.get('instanceType') ?? fields.get('InstanceType'));
-  if (rawType !== undefined && !isInstanceType(rawType)) {
-    return { warning: `Invalid instance type: ${clip(rawType)} (worker ${workerId})` };
+  const ev: Mutable<WorkerEvent> = { kind, ts, workerId };
+  const instanceType = str(get('instanceType', 'InstanceType'));
+  if (instanceType !== undefined) {
+    if (!isInstanceType(instanceType))
+      return { warning: `Invalid instance type: ${clip(instanceType)} (worker ${workerId})` };
+    ev.instanceType = instanceType;
   }
-  return {
-    event: defined<WorkerEvent>({
-      kind,
-      ts,
-      workerId,
-      instanceId: id(fields.get('instanceId') ?? fields.get('InstanceID')),
-      instanceType: rawType,
-      spot: bool(fields.get('spot') ?? fields.get('Spot')),
-      price: nonNegative(fields.get('price') ?? fields.get('Price')),
-    }),
-  };
+  const instanceId = id(get('instanceId', 'InstanceID'));
+  if (instanceId !== undefined) ev.instanceId = instanceId;
+  const spot = bool(get('spot', 'Spot'));
+  if (spot !== undefined) ev.spot = spot;
+  const price = nonNegative(get('price', 'Price'));
+  if (price !== undefined) ev.price = price;
+  return { event: ev };
 }
 
 const STATES: ReadonlySet<string> = new Set<ContainerState>(['started', 'migrated', 'stopped']);
@@ -296,14 +291,13 @@ export function parseMarkedLine(marker: number, line: string): LineResult {
   switch (marker) {
     case MARKER_FINALIZE: {
       // FinalizeWorkerMetadata worker=4465ce68 instanceId=i-0222... instanceType=r5b.xlarge spot=true price=0.088
-      const pairs = pairsAfter(line, end);
-      return parseWorker('worker-ready', ts, pairs, line);
+      return parseWorker('worker-ready', ts, pairsAfter(line, end), line);
     }
     case MARKER_TERMINATE: {
       // Terminating Worker Instance: {"WorkerID":"4465ce68","InstanceID":"i-0222...","InstanceType":"r5b.xlarge",...}
       const json = jsonAfter(line, end);
       if (json === undefined) return { warning: `json not matched: ${clip(line)}` };
-      return parseWorker('worker-terminate', ts, new Map(Object.entries(json)), line);
+      return parseWorker('worker-terminate', ts, json, line);
     }
     case MARKER_CONTAINER: {
       // ContainerStateChange: {"ContainerID":"3f2a...","State":"started","WorkerID":"4465ce68","JobID":"1001","Cpu":4}
@@ -314,35 +308,29 @@ export function parseMarkedLine(marker: number, line: string): LineResult {
       if (containerId === undefined || state === undefined || !STATES.has(state)) {
         return { warning: `no ContainerID or State (started, migrated, stopped) in: ${clip(line)}` };
       }
+      const ev: Mutable<ContainerEvent> = { kind: 'container', ts, containerId, state: state as ContainerState };
+      const workerId = id(json.WorkerID);
+      if (workerId !== undefined) ev.workerId = workerId;
+      const fromWorkerId = id(json.FromWorkerID);
+      if (fromWorkerId !== undefined) ev.fromWorkerId = fromWorkerId;
+      const jobId = id(json.JobID);
+      if (jobId !== undefined) ev.jobId = jobId;
       const cpu = nonNegative(json.Cpu);
-      return {
-        event: defined<ContainerEvent>({
-          kind: 'container',
-          ts,
-          containerId,
-          state: state as ContainerState,
-          workerId: id(json.WorkerID),
-          fromWorkerId: id(json.FromWorkerID),
-          jobId: id(json.JobID),
-          cpu: cpu !== undefined && cpu > 0 ? cpu : undefined,
-        }),
-      };
+      if (cpu !== undefined && cpu > 0) ev.cpu = cpu;
+      return { event: ev };
     }
     default: {
       // Scheduler configurations: {"DefaultRegion":"us-east-1","ControllerInstanceType":"m5.xlarge",...}
       const json = jsonAfter(line, end);
       if (json === undefined) return { warning: `json not matched: ${clip(line)}` };
+      const ev: Mutable<SchedulerConfigEvent> = { kind: 'scheduler', ts };
       const region = str(json.DefaultRegion);
+      if (region !== undefined && isRegion(region)) ev.region = region;
+      const instanceId = id(json.ControllerInstanceID);
+      if (instanceId !== undefined) ev.controllerInstanceId = instanceId;
       const type = str(json.ControllerInstanceType);
-      return {
-        event: defined<SchedulerConfigEvent>({
-          kind: 'scheduler',
-          ts,
-          region: region !== undefined && isRegion(region) ? region : undefined,
-          controllerInstanceId: id(json.ControllerInstanceID),
-          controllerInstanceType: type !== undefined && isInstanceType(type) ? type : undefined,
-        }),
-      };
+      if (type !== undefined && isInstanceType(type)) ev.controllerInstanceType = type;
+      return { event: ev };
     }
   }
 }

@@ -11,11 +11,12 @@ import { UserError } from '../cli/errors';
 import { Collector, Warnings } from './collect';
 import { buildReport, pricingNeeds, resolveModel, type Selection, selectContainers } from './compute';
 import { renderHtml } from './html';
+import { writeJsonFile } from './json-writer';
 import { headTimestamp, parseMarkedLine, tailTimestamp } from './log-format';
 import { type CostArgs, type CostOptions, resolveOptions } from './options';
 import { PriceListApiSource, type PriceSource, type PriceTable, PricingFileSource } from './pricing';
 import type { CostReport, OutputFormat } from './report';
-import { MarkerScanner } from './scanner';
+import { chooseAnchors, MarkerScanner } from './scanner';
 import { LocalLogStore, type LogFile, type LogStore, S3LogStore } from './sources';
 import { renderXlsx } from './xlsx';
 
@@ -68,10 +69,17 @@ interface FileSpan {
   readonly end: number;
 }
 
-/** First and last timestamps of a file, from its first and last HEAD_TAIL_LINES lines. */
-async function fileSpan(store: LogStore, file: LogFile): Promise<FileSpan | undefined> {
+/** Bytes of file heads kept to pick the marker anchors (see scanner.ts). */
+const SAMPLE_BYTES = 1024 * 1024;
+
+/**
+ * First and last timestamps of a file, from its first and last HEAD_TAIL_LINES lines. The head
+ * read is added to `sample` (a sample of what the logs look like) until that holds SAMPLE_BYTES.
+ */
+async function fileSpan(store: LogStore, file: LogFile, sample: Buffer[]): Promise<FileSpan | undefined> {
   if (file.size === 0) return undefined;
   const head = await store.head(file, HEAD_TAIL_BYTES);
+  if (sample.reduce((n, b) => n + b.length, 0) < SAMPLE_BYTES) sample.push(head);
   const whole = head.length >= file.size;
   const start = headTimestamp(head.toString('utf8'), whole);
   const tail = whole ? head : await store.tail(file, HEAD_TAIL_BYTES);
@@ -105,14 +113,15 @@ export function reportBaseName(report: CostReport): string {
   return `xspot-cost-${report.window.firstDay}_${report.window.lastDay}${suffix}`;
 }
 
-async function render(format: OutputFormat, report: CostReport): Promise<string | Buffer> {
+/** Writes one output file. JSON is streamed (json-writer.ts); HTML and XLSX are built in memory. */
+async function writeReport(format: OutputFormat, report: CostReport, path: string): Promise<void> {
   switch (format) {
     case 'json':
-      return `${JSON.stringify(report, null, 2)}\n`;
+      return writeJsonFile(path, report);
     case 'html':
-      return renderHtml(report);
+      return writeFile(path, renderHtml(report));
     case 'xlsx':
-      return renderXlsx(report);
+      return writeFile(path, await renderXlsx(report));
   }
 }
 
@@ -133,7 +142,8 @@ export async function runCost(args: CostArgs, io: CostIo): Promise<CostResult> {
   const files = await store.list();
   if (files.length === 0) throw new UserError(`No valid log files specified: ${opts.logs} holds no files`);
 
-  const spans = await mapLimit(files, opts.s3 !== undefined ? 16 : 4, (f) => fileSpan(store, f));
+  const sample: Buffer[] = [];
+  const spans = await mapLimit(files, opts.s3 !== undefined ? 16 : 4, (f) => fileSpan(store, f, sample));
   const valid: FileSpan[] = [];
   spans.forEach((s, i) => {
     if (s === undefined) {
@@ -164,6 +174,8 @@ export async function runCost(args: CostArgs, io: CostIo): Promise<CostResult> {
   }
 
   // Stream every file in the window through the scanner, one at a time.
+  const anchors = chooseAnchors(Buffer.concat(sample));
+  sample.length = 0;
   const collector = new Collector(warnings);
   let overlong = 0;
   for (const { file, start, end } of inWindow) {
@@ -172,7 +184,7 @@ export async function runCost(args: CostArgs, io: CostIo): Promise<CostResult> {
       const r = parseMarkedLine(marker, line);
       if ('event' in r) collector.add(file.controller, r.event);
       else warnings.add(r.warning);
-    });
+    }, anchors);
     await store.scan(file, (chunk) => scanner.push(chunk));
     scanner.end();
     overlong += scanner.stats.overlong;
@@ -229,7 +241,7 @@ export async function runCost(args: CostArgs, io: CostIo): Promise<CostResult> {
   const written: string[] = [];
   for (const format of opts.outputs) {
     const path = `${base}.${format}`;
-    await writeFile(path, await render(format, report));
+    await writeReport(format, report, path);
     written.push(path);
   }
 

@@ -3,14 +3,46 @@
  *
  * A log is mostly chatter; the cost tool needs the few lines that carry a marker (log-format.ts).
  * Instead of decoding every line and testing it against every marker, each chunk is searched for
- * each marker's bytes with `Buffer.indexOf` (a native Boyer-Moore-Horspool search that skips ahead
- * by up to the marker's length), and only the lines around a hit are decoded. Memory is one
+ * each marker with `Buffer.indexOf`, and only the lines around a hit are decoded. Memory is one
  * chunk plus one partial line, however large the log.
+ *
+ * Why anchors: `Buffer.indexOf` first runs memchr() on the needle's first byte and only falls
+ * back to Boyer-Moore-Horspool when that byte is frequent. A marker starting with a byte found on
+ * every line (`T` of `Terminating` is also the `T` of every ISO timestamp) is therefore slow to
+ * find, while `ContainerStateChange` costs next to nothing. So each marker is searched by an
+ * anchor: its tail starting at the byte that is rarest in a sample of the logs (`chooseAnchors`),
+ * and a hit is confirmed by comparing the rest of the marker in place.
  */
 import { MARKERS, MAX_LINE_BYTES } from './log-format';
 
 const NL = 10;
 const MARKER_BYTES: readonly Buffer[] = MARKERS.map((m) => Buffer.from(m, 'latin1'));
+/** Anchors are at least this long (or the whole marker), so a hit is rarely a false one. */
+const MIN_ANCHOR = 8;
+
+/** Where a marker is searched from: `needle` is `marker[offset..]`. */
+export interface Anchor {
+  readonly needle: Buffer;
+  readonly offset: number;
+}
+
+/** Whole markers: right when nothing is known about the logs. */
+export const DEFAULT_ANCHORS: readonly Anchor[] = MARKER_BYTES.map((m) => ({ needle: m, offset: 0 }));
+
+/**
+ * For each marker, the anchor that starts at the marker byte rarest in `sample` (ties: the
+ * earliest, for the longest anchor). An empty sample gives the whole markers.
+ */
+export function chooseAnchors(sample: Buffer): Anchor[] {
+  if (sample.length === 0) return [...DEFAULT_ANCHORS];
+  const freq = new Uint32Array(256);
+  for (let i = 0; i < sample.length; i++) freq[sample[i]]++;
+  return MARKER_BYTES.map((m) => {
+    let best = 0;
+    for (let p = 1; p <= m.length - MIN_ANCHOR; p++) if (freq[m[p]] < freq[m[best]]) best = p;
+    return { needle: m.subarray(best), offset: best };
+  });
+}
 
 export interface ScanStats {
   /** Bytes pushed through the scanner. */
@@ -28,7 +60,10 @@ export class MarkerScanner {
   private carry: Buffer | undefined;
   private carryDropped = false;
 
-  constructor(private readonly onLine: MarkedLineHandler) {}
+  constructor(
+    private readonly onLine: MarkedLineHandler,
+    private readonly anchors: readonly Anchor[] = DEFAULT_ANCHORS,
+  ) {}
 
   /** Feeds the next chunk. The chunk may be reused by the caller once this returns. */
   push(chunk: Buffer): void {
@@ -78,20 +113,26 @@ export class MarkerScanner {
 
   /** Finds marker lines among the complete lines in buf[from, to); `to` is a newline or the end. */
   private scanRegion(buf: Buffer, from: number, to: number): void {
-    for (let k = 0; k < MARKER_BYTES.length; k++) {
+    for (let k = 0; k < this.anchors.length; k++) {
+      const { needle, offset } = this.anchors[k];
       const marker = MARKER_BYTES[k];
-      let at = buf.indexOf(marker, from);
+      let at = buf.indexOf(needle, from + offset);
       while (at >= 0 && at < to) {
-        const start = Math.max(from, buf.lastIndexOf(NL, at) + 1);
-        let end = buf.indexOf(NL, at);
-        if (end < 0 || end > to) end = to;
-        if (!this.hasEarlierMarker(buf, start, end, k)) {
-          let stop = end;
-          if (stop > start && buf[stop - 1] === 13 /* \r */) stop--;
-          if (stop - start > MAX_LINE_BYTES) this.stats.overlong++;
-          else this.onLine(buf.toString('utf8', start, stop), k);
+        const start = at - offset;
+        if (!hasPrefix(buf, start, marker, offset)) {
+          at = buf.indexOf(needle, at + 1);
+          continue;
         }
-        at = buf.indexOf(marker, end + 1);
+        const lineStart = Math.max(from, buf.lastIndexOf(NL, start) + 1);
+        let lineEnd = buf.indexOf(NL, at);
+        if (lineEnd < 0 || lineEnd > to) lineEnd = to;
+        if (!this.hasEarlierMarker(buf, lineStart, lineEnd, k)) {
+          let stop = lineEnd;
+          if (stop > lineStart && buf[stop - 1] === 13 /* \r */) stop--;
+          if (stop - lineStart > MAX_LINE_BYTES) this.stats.overlong++;
+          else this.onLine(buf.toString('utf8', lineStart, stop), k);
+        }
+        at = buf.indexOf(needle, lineEnd + 1 + offset);
       }
     }
   }
@@ -105,4 +146,11 @@ export class MarkerScanner {
     }
     return false;
   }
+}
+
+/** buf[start, start + n) equals marker[0, n) (the part of the marker before its anchor). */
+function hasPrefix(buf: Buffer, start: number, marker: Buffer, n: number): boolean {
+  if (start < 0) return false;
+  for (let i = 0; i < n; i++) if (buf[start + i] !== marker[i]) return false;
+  return true;
 }

@@ -14,7 +14,7 @@ import {
   parseTimestamp,
   tailTimestamp,
 } from '../../lib/cost/log-format';
-import { MarkerScanner } from '../../lib/cost/scanner';
+import { type Anchor, chooseAnchors, DEFAULT_ANCHORS, MarkerScanner } from '../../lib/cost/scanner';
 
 describe('parseTimestamp', () => {
   test.each([
@@ -276,5 +276,49 @@ describe('MarkerScanner', () => {
     }
     expect(t.stats.overlong).toBe(1);
     expect(hits).toEqual(['2024-03-01T00:00:01Z FinalizeWorkerMetadata worker=w2']);
+  });
+});
+
+describe('anchors', () => {
+  test('each marker is searched from its byte rarest in the sample', () => {
+    // Every lowercase letter but z, and a T, Z, I, N, F, O on every line; no W, M, C or S.
+    const sample = Buffer.from('2024-03-01T00:00:00Z INFO quick brown fox jumps over the lady dog\n'.repeat(50));
+    const anchors = chooseAnchors(sample);
+    expect(anchors.map((a) => [a.needle.toString(), a.offset])).toEqual([
+      ['zeWorkerMetadata', 6],
+      ['Worker Instance', 12],
+      ['ContainerStateChange', 0],
+      ['Scheduler configurations', 0],
+    ]);
+    expect(chooseAnchors(Buffer.alloc(0))).toEqual([...DEFAULT_ANCHORS]);
+  });
+
+  test('every anchor offset finds the same lines as the whole markers', () => {
+    const log = Buffer.from(
+      [
+        'Finalize FinalizeWorker 2024 FinalizeWorkerMetadat',
+        '2024-03-01T00:00:03Z INFO FinalizeWorkerMetadata worker=w1',
+        'xx Terminating Worker Instanc Terminating Worker Instance: {"WorkerID":"w1"}',
+        'ContainerStateChang ContainerStateChange: {}',
+        'Scheduler configuration Scheduler configurations: {}',
+        'einalizeWorkerMetadata eerminating Worker Instance',
+      ].join('\n'),
+    );
+    const collect = (anchors: readonly Anchor[]) => {
+      const hits: string[] = [];
+      const s = new MarkerScanner((line, marker) => hits.push(`${marker}:${line}`), anchors);
+      for (let i = 0; i < log.length; i += 5) s.push(log.subarray(i, i + 5));
+      s.end();
+      return hits.sort();
+    };
+    const want = collect(DEFAULT_ANCHORS);
+    expect(want).toHaveLength(4);
+    const markers = MARKERS.map((m) => Buffer.from(m));
+    for (let k = 0; k < markers.length; k++) {
+      for (let offset = 0; offset <= markers[k].length - 1; offset++) {
+        const anchors = DEFAULT_ANCHORS.map((a, j) => (j === k ? { needle: markers[k].subarray(offset), offset } : a));
+        expect(collect(anchors)).toEqual(want);
+      }
+    }
   });
 });
