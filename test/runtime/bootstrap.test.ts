@@ -210,6 +210,15 @@ describe('a failing step', () => {
     expect(matching(s.calls(), 'aws autoscaling')).toEqual([]);
   });
 
+  test('a step that outlives the bootstrap budget is stopped and reported', () => {
+    const s = sandbox({ deployEnv: { XSPOT_BOOTSTRAP_TIMEOUT_SECONDS: '3' } });
+    const r = s.run('bin/bootstrap.sh', [], { STUB_SLOW: 'mount -t efs', STUB_SLOW_SECONDS: '30' });
+    expect(r.status).not.toBe(0);
+    expect(r.output).toMatch(/step (mount-remote|docker-storage|controller|install-config)/);
+    expect(r.output).toMatch(/timed out \(bootstrap budget 3s spent\)|no time left of the 3s bootstrap budget/);
+    expect(matching(s.calls(), `${LIFECYCLE} ABANDON`)).toHaveLength(1);
+  });
+
   test('flushes its logs to S3 before abandoning', () => {
     const s = sandbox();
     s.run('bin/bootstrap.sh', [], { STUB_FAIL: 'xspot check' });

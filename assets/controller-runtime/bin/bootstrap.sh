@@ -8,8 +8,10 @@
 # Sends a launch lifecycle heartbeat every XSPOT_HEARTBEAT_SECONDS meanwhile. On success:
 # complete-lifecycle-action CONTINUE. When step S fails: tag the instance
 # xspot:bootstrap-failed-step=S, print `XSPOT-BOOTSTRAP-FAILED step=S` to the console, flush the
-# logs to S3, complete-lifecycle-action ABANDON, exit 1. With XSPOT_LAUNCH_HOOK empty (a
-# hand-run bootstrap), no lifecycle call is made.
+# logs to S3, complete-lifecycle-action ABANDON, exit 1. With XSPOT_BOOTSTRAP_TIMEOUT_SECONDS > 0
+# the whole bootstrap has that budget: a step still running when it is spent is stopped and
+# fails (heartbeats would otherwise keep a hung boot pending indefinitely). With
+# XSPOT_LAUNCH_HOOK empty (a hand-run bootstrap), no lifecycle call is made.
 # Usage: bootstrap.sh
 # Log: /var/log/xspot-cdk/bootstrap.log (each step also in /var/log/xspot-cdk/<step>.log)
 set -euo pipefail
@@ -75,12 +77,30 @@ fail() {
 }
 trap stop_heartbeats EXIT
 
+# Time left for the rest of the bootstrap: the budget minus a minute for the failure report.
+budget="$XSPOT_BOOTSTRAP_TIMEOUT_SECONDS"
+if ! [[ $budget =~ $RE_INT ]]; then budget=0; fi
+if [ "$budget" -gt 120 ]; then budget=$((budget - 60)); fi
+remaining() { echo $((budget - SECONDS)); }
+
 log "bootstrap of release $XSPOT_RUNTIME_VERSION: ${STEPS[*]}"
 start_heartbeats
 for step in "${STEPS[@]}"; do
   log "step $step: start"
   rc=0
-  "$BASH" "$XSPOT_SCRIPTS/$(step_script "$step")" || rc=$?
+  if [ "$budget" -gt 0 ]; then
+    left="$(remaining)"
+    if [ "$left" -le 0 ]; then
+      log "step $step: no time left of the ${XSPOT_BOOTSTRAP_TIMEOUT_SECONDS}s bootstrap budget"
+      fail "$step" 124
+    fi
+    timeout --kill-after=30 "$left" "$BASH" "$XSPOT_SCRIPTS/$(step_script "$step")" || rc=$?
+    if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+      log "step $step: timed out (bootstrap budget ${XSPOT_BOOTSTRAP_TIMEOUT_SECONDS}s spent)"
+    fi
+  else
+    "$BASH" "$XSPOT_SCRIPTS/$(step_script "$step")" || rc=$?
+  fi
   if [ "$rc" -ne 0 ]; then fail "$step" "$rc"; fi
   log "step $step: ok"
 done
