@@ -412,10 +412,14 @@ export function judgeCheck(c: { instanceId: string; availabilityZone: string }, 
     const output = failed.flatMap((s) => [`  ${s.label}:`, ...tail(steps.get(s.id)?.output ?? '', 12)]);
     return { ...c, passed: false, summary, output };
   }
+  const why =
+    inv.status === 'Success'
+      ? `no result for ${missing.map((s) => s.label).join(', ')} in its output (SSM status Success; output cut short?)`
+      : invocationFailure(inv);
   return {
     ...c,
     passed: false,
-    summary: `the check did not complete: ${invocationFailure(inv)}`,
+    summary: `the check did not complete: ${why}`,
     output: tail(`${inv.stdout}\n${inv.stderr}`, 12),
   };
 }

@@ -6,6 +6,7 @@
  */
 import type { InstanceRefresh } from '@aws-sdk/client-auto-scaling';
 import {
+  AwsCallError,
   type Controller,
   describeFleetGroup,
   describeRefreshes,
@@ -75,6 +76,8 @@ export interface FleetStatus {
   readonly refresh?: RefreshSummary;
   /** The most recent finished refresh, when none is in progress. */
   readonly lastRefresh?: RefreshSummary;
+  /** Why the instance refreshes could not be read (the rest of the status still is). */
+  readonly refreshError?: string;
 }
 
 /**
@@ -148,7 +151,13 @@ function templateOf(
 
 export async function gatherFleetStatus(ctx: FleetContext): Promise<FleetStatus> {
   const stack = await resolveFleetStack(ctx);
-  const refreshes = await describeRefreshes(ctx, stack.asgName);
+  // The controllers are worth showing even when the refreshes cannot be read (a narrow policy).
+  let refreshError: string | undefined;
+  const refreshes = await describeRefreshes(ctx, stack.asgName).catch((err: unknown) => {
+    if (!(err instanceof AwsCallError) || err.kind === 'credentials' || err.kind === 'expired') throw err;
+    refreshError = err.message;
+    return [];
+  });
   const active = refreshes.find(isActiveRefresh);
   const targetSpec = active?.DesiredConfiguration?.LaunchTemplate;
   const group = await describeFleetGroup(
@@ -172,6 +181,7 @@ export async function gatherFleetStatus(ctx: FleetContext): Promise<FleetStatus>
     controllers: group.controllers.map((c) => controllerStatus(c, now)),
     refresh: active ? summarizeRefresh(active) : undefined,
     lastRefresh: last ? summarizeRefresh(last) : undefined,
+    refreshError,
   };
 }
 
@@ -250,7 +260,9 @@ export function renderFleetStatus(s: FleetStatus, now: Date): string[] {
     );
   }
   lines.push('');
-  if (s.refresh) {
+  if (s.refreshError) {
+    lines.push(`instance refreshes unknown: ${s.refreshError}`);
+  } else if (s.refresh) {
     lines.push(...describeRefreshLines(s.refresh, now));
   } else {
     const stale = s.controllers.filter((x) => x.versionState === 'stale').length;

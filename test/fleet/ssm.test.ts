@@ -249,5 +249,8 @@ describe('fleet check', () => {
       { instanceId: A, status: 'Success', stdout: 'hello', stderr: '' },
     );
     expect(r.passed).toBe(false);
+    expect(r.summary).toBe(
+      'the check did not complete: no result for xspot check -f, exorun run -c 1 -m 1 -- /bin/true in its output (SSM status Success; output cut short?)',
+    );
   });
 });

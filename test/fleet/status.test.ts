@@ -3,8 +3,10 @@
  * how it renders. AWS is mocked with aws-sdk-client-mock: moto does not model instance refreshes,
  * their checkpoints, or launch-template version roll-out.
  */
+
+import { DescribeInstanceRefreshesCommand } from '@aws-sdk/client-auto-scaling';
 import { gatherFleetStatus, renderFleetStatus } from '../../lib/ops/fleet-status';
-import { fleet, harness, refresh, refreshSteps, stackOutputs, T0 } from './harness';
+import { fleet, harness, refresh, refreshSteps, sdkError, stackOutputs, T0 } from './harness';
 
 describe('fleet status', () => {
   test('GIVEN controllers on the current and an older version WHEN rendered THEN each is marked current or stale', async () => {
@@ -131,5 +133,19 @@ describe('fleet status', () => {
     const text = renderFleetStatus(await gatherFleetStatus(h.ctx), T0).join('\n');
     expect(text).toContain('no controllers running');
     expect(text).toContain('no instance refresh in progress');
+  });
+
+  test('refreshes that cannot be read (a narrow policy) still leave the controllers on screen', async () => {
+    const h = harness();
+    stackOutputs(h);
+    fleet(h, '7', [{ id: 'i-0aaaaaaaaaaaaaaa1', version: 7 }]);
+    h.asg.on(DescribeInstanceRefreshesCommand).rejects(sdkError('AccessDenied', 'not authorized'));
+
+    const text = renderFleetStatus(await gatherFleetStatus(h.ctx), T0).join('\n');
+
+    expect(text).toMatch(/^i-0aaaaaaaaaaaaaaa1 .* 7 current/m);
+    expect(text).toContain(
+      'instance refreshes unknown: reading instance refreshes of xspot-controllers-Asg-1ABCDEF in us-east-1: access denied; the caller needs autoscaling:DescribeInstanceRefreshes (not authorized)',
+    );
   });
 });
