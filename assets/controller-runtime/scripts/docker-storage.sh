@@ -66,8 +66,10 @@ log "capacity: $MAX_CONTAINERS x $CONTAINER_FS_SIZE = $need of $total bytes"
 
 # The block device that carries the file system.
 if [ "${#devices[@]}" -eq 1 ]; then
+  ensure_packages xfsprogs
   target="${devices[0]}"
 else
+  ensure_packages xfsprogs lvm2
   target="/dev/$VG/$LV"
   if vgs "$VG" >/dev/null 2>&1; then
     log "LVM volume group $VG exists"
