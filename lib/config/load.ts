@@ -44,6 +44,9 @@ export interface SiteScripts {
   readonly jobCleanupRoot: string;
 }
 
+/** Dockerfile text per image name (only the images the config names a Dockerfile for). */
+export type SiteDockerfiles = Readonly<Record<string, string>>;
+
 export interface ConfigCheck {
   readonly path: string;
   /** Present when the file parsed against the schema (findings may still hold errors). */
@@ -51,6 +54,7 @@ export interface ConfigCheck {
   readonly findings: readonly Finding[];
   /** The site hook scripts the config names (or the shipped no-op defaults). */
   readonly siteScripts?: SiteScripts;
+  readonly dockerfiles?: SiteDockerfiles;
 }
 
 export interface LoadedConfig {
@@ -58,6 +62,8 @@ export interface LoadedConfig {
   readonly config: XspotConfig;
   readonly findings: readonly Finding[];
   readonly siteScripts: SiteScripts;
+  /** Site Dockerfiles named in containers.dockerfiles. @default - none */
+  readonly dockerfiles?: SiteDockerfiles;
 }
 
 function readText(file: string, what: string): string {
@@ -244,6 +250,42 @@ function loadSiteScripts(config: XspotConfig, configFile: string): { scripts: Si
   return { scripts: out as unknown as SiteScripts, findings };
 }
 
+function loadDockerfiles(
+  config: XspotConfig,
+  configFile: string,
+): { dockerfiles: Record<string, string>; findings: Finding[] } {
+  const findings: Finding[] = [];
+  const dockerfiles: Record<string, string> = {};
+  for (const [image, given] of Object.entries(config.containers.dockerfiles)) {
+    const field = `containers.dockerfiles.${image}`;
+    if (!config.xspot.imageNameList.includes(image)) {
+      findings.push({
+        id: 'dockerfile-unknown-image',
+        severity: 'error',
+        path: field,
+        value: image,
+        message: 'is not in xspot.imageNameList',
+        allowed: config.xspot.imageNameList.join(', '),
+      });
+      continue;
+    }
+    const file = path.resolve(path.dirname(configFile), given);
+    try {
+      dockerfiles[image] = fs.readFileSync(file, 'utf8');
+    } catch (e) {
+      findings.push({
+        id: 'dockerfile-unreadable',
+        severity: 'error',
+        path: field,
+        value: given,
+        message: `cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
+        allowed: 'a readable Dockerfile, relative to the config file or absolute',
+      });
+    }
+  }
+  return { dockerfiles, findings };
+}
+
 /** Parses and validates YAML text. `file` is used for messages and relative script paths. */
 export function checkConfigText(text: string, file: string): ConfigCheck {
   const counter = new LineCounter();
@@ -274,8 +316,9 @@ export function checkConfigText(text: string, file: string): ConfigCheck {
   }
   const config = resolveConfig(parsed.data);
   const { scripts, findings: scriptFindings } = loadSiteScripts(config, file);
+  const { dockerfiles, findings: dockerFindings } = loadDockerfiles(config, file);
   const findings = applyAcknowledgements(
-    [...validateConfig(config), ...scriptFindings],
+    [...validateConfig(config), ...scriptFindings, ...dockerFindings],
     config.acknowledgedWarnings,
   ).map((f) => {
     const segs = f.path
@@ -285,7 +328,7 @@ export function checkConfigText(text: string, file: string): ConfigCheck {
     const location = locate(doc, counter, file, segs);
     return location ? { ...f, location } : f;
   });
-  return { path: file, config, findings, siteScripts: scripts };
+  return { path: file, config, findings, siteScripts: scripts, dockerfiles };
 }
 
 /** Reads and checks a config file; throws UserError only when the file cannot be read or parsed as YAML. */
@@ -303,7 +346,13 @@ export function loadConfig(explicit?: string): LoadedConfig {
   if (!check.config || !check.siteScripts || hasErrors(check.findings)) {
     throw new ConfigErrors(check);
   }
-  return { path: check.path, config: check.config, findings: check.findings, siteScripts: check.siteScripts };
+  return {
+    path: check.path,
+    config: check.config,
+    findings: check.findings,
+    siteScripts: check.siteScripts,
+    dockerfiles: check.dockerfiles,
+  };
 }
 
 export class ConfigErrors extends UserError {

@@ -192,6 +192,19 @@ export const ContainersSchema = z
       })
       .prefault({})
       .describe('Site hook scripts (files you supply); the defaults do nothing'),
+    dockerfiles: z
+      .record(
+        str(ALLOW.imageName),
+        z
+          .string()
+          .regex(/^[A-Za-z0-9._/-]+$/, {
+            message: 'must be a path to a Dockerfile (relative to the config file or absolute)',
+          }),
+      )
+      .default({})
+      .describe(
+        'Dockerfile per image of IMAGE_NAME_LIST (images/<name>/docker_build_path/Dockerfile); default: the base snapshot as is',
+      ),
   })
   .describe('dockerWrapper.toml: exorun');
 

@@ -14,10 +14,10 @@ export function acknowledgeNag(
 ): void {
   const v = Validations.of(construct);
   if (!findings || findings.length === 0) {
-    v.acknowledge({ id: `AwsSolutions::${rule}`, reason });
+    v.acknowledge({ id: rule, reason });
     return;
   }
-  for (const f of findings) v.acknowledge({ id: `AwsSolutions::${rule}[${f}]`, reason });
+  for (const f of findings) v.acknowledge({ id: `${rule}[${f}]`, reason });
 }
 
 /**
