@@ -28,6 +28,7 @@ import {
   callAws,
   describeFleetGroup,
   type FleetContext,
+  type FleetGroup,
   isTransient,
   resolveFleetStack,
 } from './fleet';
@@ -236,7 +237,10 @@ export interface DrainOptions {
   readonly pollSeconds: number;
 }
 
-async function findController(ctx: FleetContext, instanceId: string): Promise<{ asg: string; controller: Controller }> {
+async function findController(
+  ctx: FleetContext,
+  instanceId: string,
+): Promise<{ asg: string; controller: Controller; group: FleetGroup }> {
   if (!/^i-[0-9a-f]{8,17}$/.test(instanceId)) {
     throw new UserError(
       `'${instanceId}' is not an EC2 instance id (i-0123456789abcdef0); see 'xspot-cdk fleet status'`,
@@ -249,7 +253,7 @@ async function findController(ctx: FleetContext, instanceId: string): Promise<{ 
     const ids = group.controllers.map((c) => c.instanceId).join(', ') || 'none';
     throw new UserError(`${instanceId} is not a controller of ${group.name} (controllers: ${ids})`);
   }
-  return { asg: group.name, controller };
+  return { asg: group.name, controller, group };
 }
 
 async function runOne(
@@ -320,13 +324,18 @@ async function standbyCall(
 
 /** `fleet drain INSTANCE [--standby]`. Returns the exit code. */
 export async function runDrain(ctx: FleetContext, instanceId: string, opts: DrainOptions): Promise<number> {
-  const { asg, controller } = await findController(ctx, instanceId);
+  const { asg, controller, group } = await findController(ctx, instanceId);
   if (opts.standby) {
     if (controller.lifecycleState === 'Standby') {
       ctx.io.err(`${instanceId} is already in Standby`);
     } else if (controller.lifecycleState !== 'InService') {
       throw new UserError(
         `only an InService controller can go to Standby; ${instanceId} is ${controller.lifecycleState}`,
+      );
+    } else if (!opts.keepCapacity && group.desiredCapacity - 1 < group.minSize) {
+      // EnterStandby refuses to lower the desired capacity below the minimum.
+      throw new UserError(
+        `Standby would lower the desired capacity of ${asg} below its minimum (desired ${group.desiredCapacity}, min ${group.minSize}); add --keep-capacity to let a replacement launch, or drain without --standby`,
       );
     } else {
       await standbyCall(ctx, asg, instanceId, true, opts.keepCapacity);

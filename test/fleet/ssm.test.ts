@@ -104,6 +104,24 @@ describe('fleet drain / undrain', () => {
     );
   });
 
+  test('drain --standby at the minimum capacity is refused before anything changes; --keep-capacity allows it', async () => {
+    const h = harness();
+    stackOutputs(h);
+    fleet(h, '7', [{ id: A, version: 7 }]); // desired 1, min 1
+    h.asg.on(EnterStandbyCommand).resolves({});
+    h.ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-1' } });
+    invocation(h, A, { Status: 'Success' });
+
+    await expect(runDrain(h.ctx, A, drainOpts({ standby: true }))).rejects.toThrow(
+      `Standby would lower the desired capacity of ${ASG} below its minimum (desired 1, min 1); add --keep-capacity to let a replacement launch, or drain without --standby`,
+    );
+    expect(h.asg.commandCalls(EnterStandbyCommand)).toHaveLength(0);
+    expect(h.ssm.commandCalls(SendCommandCommand)).toHaveLength(0);
+
+    expect(await runDrain(h.ctx, A, drainOpts({ standby: true, keepCapacity: true }))).toBe(0);
+    expect(h.asg.commandCalls(EnterStandbyCommand)[0].args[0].input.ShouldDecrementDesiredCapacity).toBe(false);
+  });
+
   test('a failing drain prints the status and the output tail; exit 1', async () => {
     const h = harness();
     controllers(h);
