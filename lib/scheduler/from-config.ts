@@ -12,7 +12,11 @@ export function largestWorker(types: readonly string[]): { name: string; vcpus: 
     const c = capacityOf(t);
     if (!c) continue;
     const candidate = { name: t, vcpus: c.vcpus, memoryGb: Math.floor(c.memoryGiB) };
-    if (!best || candidate.vcpus > best.vcpus || (candidate.vcpus === best.vcpus && candidate.memoryGb > best.memoryGb)) {
+    if (
+      !best ||
+      candidate.vcpus > best.vcpus ||
+      (candidate.vcpus === best.vcpus && candidate.memoryGb > best.memoryGb)
+    ) {
       best = candidate;
     }
   }

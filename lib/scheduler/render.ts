@@ -162,7 +162,7 @@ function pyBlock(values: [string, Value][]): string {
 function shBlock(values: [string, Value][]): string {
   // script_dir may start with ${HOME}: double quotes expand it at run time (the value is allow-listed).
   return values
-    .map(([k, v]) => `XSPOT_${k.toUpperCase()}=${k === 'script_dir' ? `"${String(v)}"` : shValue(v)}`)
+    .map(([k, v]) => `CONF_${k.toUpperCase()}=${k === 'script_dir' ? `"${String(v)}"` : shValue(v)}`)
     .join('\n');
 }
 
@@ -305,7 +305,10 @@ export function renderSchedulerFiles(s: SchedulerSettings, kinds?: readonly Sche
     const list = SCHEDULER_KINDS.filter((k) => chosen.includes(k))
       .map((k) => `- [${k}/README.md](${k}/README.md)`)
       .join('\n');
-    files['README.md'] = { content: fillTemplate('install/README.md', { ...templateVars(s), SCHEDULERS: list }), mode: 0o644 };
+    files['README.md'] = {
+      content: fillTemplate('install/README.md', { ...templateVars(s), SCHEDULERS: list }),
+      mode: 0o644,
+    };
   }
   return files;
 }

@@ -50,10 +50,27 @@ export const TEST_SETTINGS: SchedulerSettings = {
 
 export const CASES: readonly SubmitCase[] = [
   // --- the guide's examples ---
-  { id: 'guide-sbatch', note: 'guide, SLURM and sbatch: --ntasks=2 --mem=3G', cpus: '2', mem: '3G', expect: { cpus: 2, gb: 3 } },
-  { id: 'guide-qsub-1', note: 'guide, qsub example 1: mem_free=1024M -> 1 CPU, 1 GB', mem: '1024M', expect: { cpus: 1, gb: 1 } },
+  {
+    id: 'guide-sbatch',
+    note: 'guide, SLURM and sbatch: --ntasks=2 --mem=3G',
+    cpus: '2',
+    mem: '3G',
+    expect: { cpus: 2, gb: 3 },
+  },
+  {
+    id: 'guide-qsub-1',
+    note: 'guide, qsub example 1: mem_free=1024M -> 1 CPU, 1 GB',
+    mem: '1024M',
+    expect: { cpus: 1, gb: 1 },
+  },
   { id: 'guide-qsub-2', note: 'guide, qsub example 2: 2.5G rounds up to 3', mem: '2.5G', expect: { cpus: 1, gb: 3 } },
-  { id: 'guide-qsub-3', note: 'guide, qsub example 3: -pe 2, 2.5G -> 3', cpus: '2', mem: '2.5G', expect: { cpus: 2, gb: 3 } },
+  {
+    id: 'guide-qsub-3',
+    note: 'guide, qsub example 3: -pe 2, 2.5G -> 3',
+    cpus: '2',
+    mem: '2.5G',
+    expect: { cpus: 2, gb: 3 },
+  },
   {
     id: 'guide-jsv',
     note: 'guide, AGE JSV test: mem_free=2.5 (no unit = GB) -> -m 3',
@@ -62,7 +79,13 @@ export const CASES: readonly SubmitCase[] = [
     expect: { cpus: 1, gb: 3 },
   },
   { id: 'guide-bsub-1', note: 'guide, bsub example 1: -n 2, default 1 GB', cpus: '2', expect: { cpus: 2, gb: 1 } },
-  { id: 'guide-bsub-2', note: 'guide, bsub example 2: -n 5, 2.5G -> 3', cpus: '5', mem: '2.5G', expect: { cpus: 5, gb: 3 } },
+  {
+    id: 'guide-bsub-2',
+    note: 'guide, bsub example 2: -n 5, 2.5G -> 3',
+    cpus: '5',
+    mem: '2.5G',
+    expect: { cpus: 5, gb: 3 },
+  },
   {
     id: 'guide-bsub-3',
     note: 'guide, bsub example 3: -n 5, 2049 (no unit = MB) -> 3',
@@ -80,9 +103,15 @@ export const CASES: readonly SubmitCase[] = [
     expect: { cpus: 2, gb: 3 },
   },
   // --- rounding, defaults, sources of the request ---
-  { id: '2049M', note: '2049M rounds up to 3 GB', mem: '2049M', expect: { cpus: 1, gb: 3 } },
+  { id: 'mem-2049M', note: '2049M rounds up to 3 GB', mem: '2049M', expect: { cpus: 1, gb: 3 } },
   { id: 'defaults', note: 'nothing asked: config defaults (1 CPU, 1 GB)', expect: { cpus: 1, gb: 1 } },
-  { id: 'chipspot', note: 'the second configured X-Spot queue', queue: 'chipspot', cpus: '3', expect: { cpus: 3, gb: 1 } },
+  {
+    id: 'chipspot',
+    note: 'the second configured X-Spot queue',
+    queue: 'chipspot',
+    cpus: '3',
+    expect: { cpus: 3, gb: 1 },
+  },
   {
     id: 'mem-per-cpu',
     note: '--mem-per-cpu is per CPU: 2 x 1500M = 3000M -> 3 GB',
@@ -100,7 +129,12 @@ export const CASES: readonly SubmitCase[] = [
     only: ['slurm'],
     expect: { cpus: 6, gb: 4 },
   },
-  { id: 'image', note: 'another approved image via XSPOT_IMAGE', image: 'rocky9', expect: { cpus: 1, gb: 1, image: 'rocky9' } },
+  {
+    id: 'image',
+    note: 'another approved image via XSPOT_IMAGE',
+    image: 'rocky9',
+    expect: { cpus: 1, gb: 1, image: 'rocky9' },
+  },
   {
     id: 'script-args',
     note: 'script arguments keep their quoting',
@@ -109,7 +143,13 @@ export const CASES: readonly SubmitCase[] = [
     args: ['plain', "it's", 'two words', 'a"b', '$HOME', ''],
     expect: { cpus: 2, gb: 2 },
   },
-  { id: 'array', note: 'array jobs: every task goes through exorun', array: true, cpus: '2', expect: { cpus: 2, gb: 1 } },
+  {
+    id: 'array',
+    note: 'array jobs: every task goes through exorun',
+    array: true,
+    cpus: '2',
+    expect: { cpus: 2, gb: 1 },
+  },
   { id: 'max-ok', note: 'exactly the largest worker is fine', cpus: '16', mem: '64G', expect: { cpus: 16, gb: 64 } },
   // --- jobs that are not for X-Spot ---
   { id: 'other-queue', note: 'another queue: unchanged', queue: 'other', cpus: '2', mem: '3G', expect: 'unchanged' },
@@ -118,14 +158,29 @@ export const CASES: readonly SubmitCase[] = [
     id: 'bad-mem',
     note: 'memory that is not a size',
     mem: 'lots',
-    expect: { reject: /not a memory size|Invalid --mem/ },
+    expect: { reject: /not a memory (size|value)|Invalid --mem/ },
   },
   { id: 'zero-mem', note: 'zero memory', mem: '0', expect: { reject: /no memory|--mem=0/ } },
-  { id: 'zero-cpus', note: 'zero CPUs', cpus: '0', expect: { reject: /CPU|tasks|slots|-n/i } },
-  { id: 'too-many-cpus', note: 'more CPUs than the largest worker', cpus: '17', expect: { reject: /offers 16; ask for at most/ } },
+  { id: 'zero-cpus', note: 'zero CPUs', cpus: '0', expect: { reject: /CPU|tasks|range|-n/i } },
+  {
+    id: 'too-many-cpus',
+    note: 'more CPUs than the largest worker',
+    cpus: '17',
+    expect: { reject: /offers 16; ask for at most/ },
+  },
   { id: 'too-much-mem', note: 'more memory than the largest worker', mem: '65G', expect: { reject: /offers 64 GB/ } },
-  { id: 'unapproved-image', note: 'an image that is not approved', image: 'evil', expect: { reject: /not an approved image/ } },
-  { id: 'mixed-queues', note: 'X-Spot and another queue together', queue: 'mixed', expect: { reject: /mixes X-Spot and other/ } },
+  {
+    id: 'unapproved-image',
+    note: 'an image that is not approved',
+    image: 'evil',
+    expect: { reject: /not an approved image/ },
+  },
+  {
+    id: 'mixed-queues',
+    note: 'X-Spot and another queue together',
+    queue: 'mixed',
+    expect: { reject: /mixes X-Spot and other/ },
+  },
 ];
 
 /** The rows that apply to a scheduler. */

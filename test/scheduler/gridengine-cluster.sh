@@ -146,7 +146,6 @@ CONF
     -e 's|^min_gid .*|min_gid                0|' \
     -e 's|^load_report_time .*|load_report_time       00:00:05|' \
     -e 's|^mailer .*|mailer                 /bin/true|' \
-    -e 's|^jsv_allowed_mod .*|jsv_allowed_mod        ac,h,i,e,o,j,M,N,p,w,l_hard,pe_name,pe_min,pe_max,q_hard,CMDARGS,CMDNAME,b|' \
     "${GE_SHARE}/default-configuration" >"${dir}/templates/global-conf"
   printf 'hostname %s\n' "${host}" >"${dir}/templates/hosts/${host}"
   printf 'hostname %s\nload_scaling NONE\ncomplex_values NONE\nuser_lists NONE\nxuser_lists NONE\nprojects NONE\nxprojects NONE\nusage_scaling NONE\nreport_variables NONE\n' \
@@ -185,6 +184,11 @@ accounting_summary FALSE
 qsort_args         NONE
 CONF
   "${GE_BIN}/qconf" -Ap "${dir}/templates/smp.pe" >/dev/null
+  # Schedule every second so tests do not wait for the default interval.
+  "${GE_BIN}/qconf" -ssconf | sed -e 's|^schedule_interval .*|schedule_interval 0:0:1|' \
+    -e 's|^flush_submit_sec .*|flush_submit_sec 1|' -e 's|^flush_finish_sec .*|flush_finish_sec 1|' \
+    >"${dir}/templates/sched.conf"
+  "${GE_BIN}/qconf" -Msconf "${dir}/templates/sched.conf" >/dev/null
   # all.q: the site's ordinary queue (jobs there must be left alone by the X-Spot hooks).
   write_queue all.q "${host}" 16 >"${dir}/templates/all.q"
   "${GE_BIN}/qconf" -Aq "${dir}/templates/all.q" >/dev/null

@@ -80,7 +80,10 @@ maybe('Slurm: job_submit.lua, cli_filter.lua and the sbatch wrapper on a real cl
     const clientDir = path.join(root, 'client');
     fs.mkdirSync(clientDir);
     clientConf = path.join(clientDir, 'slurm.conf');
-    fs.writeFileSync(clientConf, `${fs.readFileSync(path.join(clusterDir, 'slurm.conf'), 'utf8')}CliFilterPlugins=lua\n`);
+    fs.writeFileSync(
+      clientConf,
+      `${fs.readFileSync(path.join(clusterDir, 'slurm.conf'), 'utf8')}CliFilterPlugins=lua\n`,
+    );
     fs.copyFileSync(path.join(root, 'render/slurm/cli_filter.lua'), path.join(clientDir, 'cli_filter.lua'));
   }, 120_000);
 
@@ -95,7 +98,7 @@ maybe('Slurm: job_submit.lua, cli_filter.lua and the sbatch wrapper on a real cl
       ...e,
       HOME: path.join(root, 'home'),
       SLURM_CONF: p === 'server' ? path.join(clusterDir, 'slurm.conf') : clientConf,
-      XSPOT_TEST_RECORD: path.join(root, 'record'),
+      STANDIN_RECORD_DIR: path.join(root, 'record'),
       ...extra,
     };
   }
@@ -190,26 +193,33 @@ maybe('Slurm: job_submit.lua, cli_filter.lua and the sbatch wrapper on a real cl
         expect(job).toMatch(/ NumTasks=1 /);
         // (the client side keeps --mem-per-cpu as per-CPU memory: an option cannot be unset there)
         expect(job).toMatch(p === 'client' && c.memPerCpu ? / MinMemoryCPU=50M / : / MinMemoryNode=50M /);
-        expect(job).toContain(`Comment=xspot: exorun -c ${e.cpus} -m ${e.gb} -i ${e.image ?? 'docker-base'} (requested:`);
+        expect(job).toContain(
+          `Comment=xspot: exorun -c ${e.cpus} -m ${e.gb} -i ${e.image ?? 'docker-base'} (requested:`,
+        );
         // AND the stored batch script is the launcher, with the original script inside
         expect(stored).toContain(`# xspot-launcher (${p})`);
         expect(stored).toContain(`# ${p}-${c.id}: original script line kept byte for byte`);
         if (p === 'server') {
-          expect(stored).toContain(`run -c ${e.cpus} -m ${e.gb} -i '${e.image ?? 'docker-base'}' -- "$xspot_script" "$@"`);
+          expect(stored).toContain(
+            `run -c ${e.cpus} -m ${e.gb} -i '${e.image ?? 'docker-base'}' -- "$xspot_script" "$@"`,
+          );
         }
       });
     });
   }
 
-  test.each(['server', 'client'] as const)('%s side: the guide simple.sh (#SBATCH -p xspot, --ntasks=2 --mem=3G)', (p) => {
-    const script = '#!/bin/bash\n#SBATCH -o %j.out\n#SBATCH -p xspot\n\nfor i in {0..99}; do\n    echo $i\ndone\n';
-    const c: SubmitCase = { id: 'guide-simple', note: 'guide simple.sh', expect: { cpus: 2, gb: 3 } };
-    const { r } = submit(c, p, script, ['-H', '-o', `${root}/out/${p}-%j.out`, '--ntasks=2', '--mem=3G']);
-    expect(r.code).toBe(0);
-    const jobId = jobIdOf(r.stdout);
-    submitted.push({ path: p, c, jobId, script });
-    expect(showJob(jobId, p)).toContain('Comment=xspot: exorun -c 2 -m 3 -i docker-base');
-  });
+  test.each(['server', 'client'] as const)(
+    '%s side: the guide simple.sh (#SBATCH -p xspot, --ntasks=2 --mem=3G)',
+    (p) => {
+      const script = '#!/bin/bash\n#SBATCH -o %j.out\n#SBATCH -p xspot\n\nfor i in {0..99}; do\n    echo $i\ndone\n';
+      const c: SubmitCase = { id: 'guide-simple', note: 'guide simple.sh', expect: { cpus: 2, gb: 3 } };
+      const { r } = submit(c, p, script, ['-H', '-o', `${root}/out/${p}-%j.out`, '--ntasks=2', '--mem=3G']);
+      expect(r.code).toBe(0);
+      const jobId = jobIdOf(r.stdout);
+      submitted.push({ path: p, c, jobId, script });
+      expect(showJob(jobId, p)).toContain('Comment=xspot: exorun -c 2 -m 3 -i docker-base');
+    },
+  );
 
   test.each(['server', 'client'] as const)('%s side: a script on stdin and a --wrap command are rewritten', (p) => {
     const script = jobScript(`${p}-stdin`);
@@ -222,9 +232,13 @@ maybe('Slurm: job_submit.lua, cli_filter.lua and the sbatch wrapper on a real cl
     submitted.push({ path: p, c: { id: 'stdin', note: '', expect: { cpus: 3, gb: 1 } }, jobId: stdinJob, script });
     expect(showJob(stdinJob, p)).toContain('Comment=xspot: exorun -c 3 -m 1 -i docker-base');
 
-    const w = run(sbatch(p), ['-H', '-p', 'xspot', '--mem=2G', '-o', `${root}/out/${p}-%j.out`, '--wrap', 'echo "JOB-START wrapped $((6*7))"'], {
-      env: env(p),
-    });
+    const w = run(
+      sbatch(p),
+      ['-H', '-p', 'xspot', '--mem=2G', '-o', `${root}/out/${p}-%j.out`, '--wrap', 'echo "JOB-START wrapped $((6*7))"'],
+      {
+        env: env(p),
+      },
+    );
     expect(w.code).toBe(0);
     const wrapJob = jobIdOf(w.stdout);
     submitted.push({ path: p, c: { id: 'wrap', note: '', expect: { cpus: 1, gb: 2 } }, jobId: wrapJob, script: '' });
@@ -269,7 +283,10 @@ maybe('Slurm: job_submit.lua, cli_filter.lua and the sbatch wrapper on a real cl
     mustRun('scontrol', ['release', submitted.map((s) => s.jobId).join(',')], { env: env('server') });
     await waitFor(
       'the released jobs to finish',
-      () => (mustRun('squeue', ['-h', '-o', '%i'], { env: env('server') }).trim() === '' ? true : undefined),
+      () => {
+        const ids = new Set(mustRun('squeue', ['-h', '-o', '%F'], { env: env('server') }).split('\n'));
+        return submitted.some((s) => ids.has(s.jobId)) ? undefined : true;
+      },
       90_000,
     );
     for (const s of submitted) {
