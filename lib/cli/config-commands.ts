@@ -6,11 +6,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { createTwoFilesPatch } from 'diff';
-import { z } from 'zod';
 import { renderConfigBundle } from '../config/bundle';
 import { formatFinding, hasErrors } from '../config/findings';
 import { checkConfigFile, loadConfig } from '../config/load';
-import { ConfigSchema } from '../config/schema';
+import { configJsonSchema, renderConfigReference } from '../config/reference';
 import { UserError } from './errors';
 import { runLiveCheck } from './live-check';
 
@@ -84,10 +83,6 @@ export function runRender(
   return { written, unchanged, diff };
 }
 
-export function configJsonSchema(): object {
-  return z.toJSONSchema(ConfigSchema, { io: 'input', target: 'draft-2020-12' });
-}
-
 export function registerConfigCommands(program: Command): void {
   program
     .command('check-config')
@@ -128,8 +123,9 @@ export function registerConfigCommands(program: Command): void {
     .command('schema')
     .description('Print (or write) the JSON Schema of the config file, for editor completion')
     .option('--out <file>', 'write to this file instead of stdout')
-    .action((opts: { out?: string }) => {
-      const text = `${JSON.stringify(configJsonSchema(), null, 2)}\n`;
+    .option('--markdown', 'the Markdown config reference instead of the JSON Schema')
+    .action((opts: { out?: string; markdown?: boolean }) => {
+      const text = opts.markdown ? renderConfigReference() : `${JSON.stringify(configJsonSchema(), null, 2)}\n`;
       if (opts.out) fs.writeFileSync(opts.out, text);
       else process.stdout.write(text);
     });

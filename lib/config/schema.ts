@@ -195,11 +195,9 @@ export const ContainersSchema = z
     dockerfiles: z
       .record(
         str(ALLOW.imageName),
-        z
-          .string()
-          .regex(/^[A-Za-z0-9._/-]+$/, {
-            message: 'must be a path to a Dockerfile (relative to the config file or absolute)',
-          }),
+        z.string().regex(/^[A-Za-z0-9._/-]+$/, {
+          message: 'must be a path to a Dockerfile (relative to the config file or absolute)',
+        }),
       )
       .default({})
       .describe(
