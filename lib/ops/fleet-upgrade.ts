@@ -219,9 +219,8 @@ function planRefresh(stack: FleetStack, group: FleetGroup, parsed: ParsedPrefere
       `note: ignoring ${parsed.ignored.join(', ')} in output ${OUTPUT.refreshPreferences} (not an instance refresh preference)`,
     );
   }
-  const live = group.controllers.filter(
-    (c) => c.lifecycleState !== 'Terminating' && !c.lifecycleState.startsWith('Terminat'),
-  );
+  // Controllers on their way out (Terminating, Terminating:Wait, ...) do not count.
+  const live = group.controllers.filter((c) => !c.lifecycleState.startsWith('Terminat'));
   const onTarget = (c: (typeof live)[number]) =>
     c.launchTemplate?.version === target && c.launchTemplate?.id === launchTemplateId;
   if (live.length > 0 && live.every(onTarget) && prefs.SkipMatching !== false && groupLt.version === target) {

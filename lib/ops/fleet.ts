@@ -300,7 +300,11 @@ export async function describeFleetGroup(
       const r = await callAws(
         { action: 'reading the controller launch template', permission: 'ec2:DescribeLaunchTemplates', region },
         () => ctx.clients.ec2.send(new DescribeLaunchTemplatesCommand(input)),
-      );
+      ).catch((err: unknown) => {
+        // A deleted template leaves its instances' versions unresolved, not the whole status.
+        if (err instanceof AwsCallError && err.kind === 'not-found') return { LaunchTemplates: [] };
+        throw err;
+      });
       for (const t of r.LaunchTemplates ?? []) {
         templates.push({
           id: t.LaunchTemplateId ?? '',
@@ -321,10 +325,14 @@ export async function describeFleetGroup(
   // EC2 details: launch time, type, and the version actually launched (aws:ec2launchtemplate:version).
   const ec2Info = new Map<string, { launchTime?: Date; type?: string; ltId?: string; ltVersion?: string }>();
   const instanceIds = instances.map((i) => i.InstanceId).filter((id): id is string => !!id);
-  for (let i = 0; i < instanceIds.length; i += 500) {
+  for (let i = 0; i < instanceIds.length; i += 200) {
     const r = await callAws(
       { action: 'reading the controller instances', permission: 'ec2:DescribeInstances', region },
-      () => ctx.clients.ec2.send(new DescribeInstancesCommand({ InstanceIds: instanceIds.slice(i, i + 500) })),
+      // A filter, not InstanceIds: an instance EC2 does not list yet (or any more) is not an error.
+      () =>
+        ctx.clients.ec2.send(
+          new DescribeInstancesCommand({ Filters: [{ Name: 'instance-id', Values: instanceIds.slice(i, i + 200) }] }),
+        ),
     );
     for (const reservation of r.Reservations ?? []) {
       for (const inst of reservation.Instances ?? []) {

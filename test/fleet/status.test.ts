@@ -5,6 +5,7 @@
  */
 
 import { DescribeInstanceRefreshesCommand } from '@aws-sdk/client-auto-scaling';
+import { DescribeLaunchTemplatesCommand } from '@aws-sdk/client-ec2';
 import { gatherFleetStatus, renderFleetStatus } from '../../lib/ops/fleet-status';
 import { fleet, harness, refresh, refreshSteps, sdkError, stackOutputs, T0 } from './harness';
 
@@ -147,5 +148,17 @@ describe('fleet status', () => {
     expect(text).toContain(
       'instance refreshes unknown: reading instance refreshes of xspot-controllers-Asg-1ABCDEF in us-east-1: access denied; the caller needs autoscaling:DescribeInstanceRefreshes (not authorized)',
     );
+  });
+
+  test('a launch template that no longer exists leaves versions from the instance tags, not an error', async () => {
+    const h = harness();
+    stackOutputs(h);
+    fleet(h, '7', [{ id: 'i-0aaaaaaaaaaaaaaa1', version: 7 }]);
+    refreshSteps(h, []);
+    h.ec2.on(DescribeLaunchTemplatesCommand).rejects(sdkError('InvalidLaunchTemplateId.NotFound', 'not found'));
+
+    const status = await gatherFleetStatus(h.ctx);
+
+    expect(status.controllers[0]).toMatchObject({ launchTemplateVersion: 7, versionState: 'current' });
   });
 });
