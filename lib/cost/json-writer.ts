@@ -37,7 +37,10 @@ function emit(value: unknown, indent: string, depth: number, write: (s: string) 
   }
   const inner = `${indent}  `;
   if (Array.isArray(value)) {
-    if (value.length === 0) return write('[]');
+    if (value.length === 0) {
+      write('[]');
+      return;
+    }
     write('[\n');
     value.forEach((v, i) => {
       write(inner);
@@ -48,7 +51,10 @@ function emit(value: unknown, indent: string, depth: number, write: (s: string) 
     return;
   }
   const entries = Object.entries(value).filter(([, v]) => v !== undefined && typeof v !== 'function');
-  if (entries.length === 0) return write('{}');
+  if (entries.length === 0) {
+    write('{}');
+    return;
+  }
   write('{\n');
   entries.forEach(([k, v], i) => {
     write(`${inner}${JSON.stringify(k)}: `);

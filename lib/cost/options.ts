@@ -10,6 +10,7 @@ import { type CostWindow, DAY_MS } from './compute';
 import { isRegion } from './log-format';
 import { defaultPricingCacheDir } from './pricing';
 import { type FilterKind, OUTPUT_FORMATS, type OutputFormat } from './report';
+import { defaultThreads, MAX_THREADS } from './scan-pool';
 import { parseS3Uri, type S3Location } from './sources';
 
 /** The options as commander hands them over (all strings). */
@@ -28,6 +29,7 @@ export interface CostArgs {
   readonly pricingCache?: string;
   readonly region?: string;
   readonly profile?: string;
+  readonly threads?: string;
 }
 
 export interface CostOptions {
@@ -44,6 +46,8 @@ export interface CostOptions {
   readonly pricingCache: string;
   readonly region?: string;
   readonly profile?: string;
+  /** Threads scanning local files. */
+  readonly threads: number;
 }
 
 const DEFAULT_DAYS_BACK = 30;
@@ -167,6 +171,15 @@ export async function resolveOptions(
     filter = { kind, flag, value: value.trim() };
   }
 
+  let threads = defaultThreads();
+  if (args.threads !== undefined) {
+    const n = wholeNumber(args.threads);
+    if (n === undefined || n < 1 || n > MAX_THREADS) {
+      throw new UserError(`Incorrect entry: --threads got '${args.threads}' (a whole number from 1 to ${MAX_THREADS})`);
+    }
+    threads = n;
+  }
+
   if (args.region !== undefined && !isRegion(args.region)) {
     throw new UserError(`Incorrect entry: --region got '${args.region}' (an AWS region code such as us-east-1)`);
   }
@@ -205,5 +218,6 @@ export async function resolveOptions(
     pricingCache: args.pricingCache ?? defaultPricingCacheDir(env),
     region: args.region,
     profile: args.profile,
+    threads,
   };
 }

@@ -16,6 +16,7 @@ import { headTimestamp, parseMarkedLine, tailTimestamp } from './log-format';
 import { type CostArgs, type CostOptions, resolveOptions } from './options';
 import { PriceListApiSource, type PriceSource, type PriceTable, PricingFileSource } from './pricing';
 import type { CostReport, OutputFormat } from './report';
+import { scanFiles } from './scan-pool';
 import { chooseAnchors, MarkerScanner } from './scanner';
 import { LocalLogStore, type LogFile, type LogStore, S3LogStore } from './sources';
 import { renderXlsx } from './xlsx';
@@ -173,21 +174,37 @@ export async function runCost(args: CostArgs, io: CostIo): Promise<CostResult> {
     );
   }
 
-  // Stream every file in the window through the scanner, one at a time.
+  // Stream every file in the window through the marker scanner.
   const anchors = chooseAnchors(Buffer.concat(sample));
   sample.length = 0;
   const collector = new Collector(warnings);
   let overlong = 0;
-  for (const { file, start, end } of inWindow) {
-    collector.addFile(file.controller, start, end);
-    const scanner = new MarkerScanner((line, marker) => {
-      const r = parseMarkedLine(marker, line);
-      if ('event' in r) collector.add(file.controller, r.event);
-      else warnings.add(r.warning);
-    }, anchors);
-    await store.scan(file, (chunk) => scanner.push(chunk));
-    scanner.end();
-    overlong += scanner.stats.overlong;
+  if (opts.s3 === undefined) {
+    // Local files: one file per task on worker threads (scan-pool.ts), results in file order.
+    await scanFiles(
+      inWindow.map((s) => s.file.ref),
+      anchors,
+      opts.threads,
+      (i, scan) => {
+        const { file, start, end } = inWindow[i];
+        collector.addFile(file.controller, start, end);
+        for (const ev of scan.events) collector.add(file.controller, ev);
+        for (const w of scan.warnings) warnings.add(w);
+        overlong += scan.overlong;
+      },
+    );
+  } else {
+    for (const { file, start, end } of inWindow) {
+      collector.addFile(file.controller, start, end);
+      const scanner = new MarkerScanner((line, marker) => {
+        const r = parseMarkedLine(marker, line);
+        if ('event' in r) collector.add(file.controller, r.event);
+        else warnings.add(r.warning);
+      }, anchors);
+      await store.scan(file, (chunk) => scanner.push(chunk));
+      scanner.end();
+      overlong += scanner.stats.overlong;
+    }
   }
   if (overlong > 0) warnings.add(`skipped ${overlong} lines longer than 1 MiB`);
 

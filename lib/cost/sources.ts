@@ -40,7 +40,7 @@ function isHidden(name: string): boolean {
 }
 
 /** Reads with a 64 KiB buffer that is reused for every read: it stays in the CPU cache. */
-const READ_BUFFER_BYTES = 64 * 1024;
+export const READ_BUFFER_BYTES = 64 * 1024;
 
 export class LocalLogStore implements LogStore {
   readonly rootName: string;
@@ -107,15 +107,19 @@ export class LocalLogStore implements LogStore {
    * about twice as fast as a ReadStream (no per-chunk allocation, no event-loop round trip).
    */
   async scan(file: LogFile, onChunk: (chunk: Buffer) => void): Promise<void> {
-    const fd = openSync(file.ref, 'r');
-    try {
-      const buf = this.buffer;
-      for (let n = readSync(fd, buf, 0, buf.length, null); n > 0; n = readSync(fd, buf, 0, buf.length, null)) {
-        onChunk(n === buf.length ? buf : buf.subarray(0, n));
-      }
-    } finally {
-      closeSync(fd);
+    readFileChunks(file.ref, this.buffer, onChunk);
+  }
+}
+
+/** Reads a local file through `buf` (reused for every read), handing each filled part to `onChunk`. */
+export function readFileChunks(path: string, buf: Buffer, onChunk: (chunk: Buffer) => void): void {
+  const fd = openSync(path, 'r');
+  try {
+    for (let n = readSync(fd, buf, 0, buf.length, null); n > 0; n = readSync(fd, buf, 0, buf.length, null)) {
+      onChunk(n === buf.length ? buf : buf.subarray(0, n));
     }
+  } finally {
+    closeSync(fd);
   }
 }
 

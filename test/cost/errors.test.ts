@@ -4,7 +4,7 @@
  */
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, LOGS, PRICING_DIR, runCli, tempDir } from './helpers';
 
@@ -91,6 +91,10 @@ describe('usage errors', () => {
       /^error: Incorrect entry: -c\/--container and -j\/--jobid cannot be combined/,
     ],
     [['cost', '-l', LOGS, '--region', 'mars-1'], /^error: Incorrect entry: --region got 'mars-1'/],
+    [
+      ['cost', '-l', LOGS, '--threads', '0'],
+      /^error: Incorrect entry: --threads got '0' \(a whole number from 1 to 8\)$/,
+    ],
   ])('%j', async (argv, pattern) => {
     expectOneLineError(await runCli(argv), pattern);
   });
@@ -239,7 +243,7 @@ describe('pricing errors', () => {
 });
 
 const CLI = join(__dirname, '..', '..', 'dist', 'bin', 'cli.js');
-(existsSync(CLI) ? describe : describe.skip)('the compiled CLI', () => {
+(existsSync(CLI) ? describe : describe.skip)('the compiled CLI (npm run build first)', () => {
   test('prints one line, no stack trace, exit 1', () => {
     const res = spawnSync(process.execPath, [CLI, 'cost', '-l', LOGS, '-d', 'lots'], { encoding: 'utf8' });
     expect(res.status).toBe(1);
@@ -247,5 +251,31 @@ const CLI = join(__dirname, '..', '..', 'dist', 'bin', 'cli.js');
       "error: Incorrect Entry: --discount must be integer only: -d/--discount got 'lots' (a whole percent off on-demand, 0 to 100)\n",
     );
     expect(res.stdout).toBe('');
+  });
+
+  test('scanning on worker threads gives the same report as the calling thread', async () => {
+    const dir = tempDir();
+    try {
+      const args = ['cost', '-l', LOGS, '-s', '2024-03-01', '-e', '2024-03-02', '--pricing', PRICING_DIR, '-o', 'json'];
+      for (const threads of ['1', '3']) {
+        const res = spawnSync(
+          process.execPath,
+          [CLI, ...args, '--threads', threads, '--out-dir', join(dir.path, threads)],
+          {
+            encoding: 'utf8',
+          },
+        );
+        expect(res.status).toBe(0);
+      }
+      const read = (t: string) => {
+        const r = JSON.parse(readFileSync(join(dir.path, t, 'xspot-cost-2024-03-01_2024-03-02.json'), 'utf8'));
+        return { ...r, generatedAt: null };
+      };
+      expect(read('3')).toEqual(read('1'));
+      expect(read('3').summary.realCost).toBeCloseTo(9.2844, 6);
+      expect(read('3').warnings.count).toBe(2);
+    } finally {
+      dir.cleanup();
+    }
   });
 });

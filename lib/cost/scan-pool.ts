@@ -1,0 +1,86 @@
+/**
+ * Scans local log files on worker threads, one file per task, so a multi-file log set uses every
+ * core. Only available from the compiled JavaScript (a worker cannot load the TypeScript sources);
+ * `scanFiles` falls back to the calling thread otherwise, or when one thread is asked for.
+ */
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { UserError } from '../cli/errors';
+import { type FileScan, scanLocalFile } from './scan-file';
+import type { Anchor } from './scanner';
+
+const WORKER_FILE = join(__dirname, 'scan-worker.js');
+/** More threads than this rarely helps: reading from the page cache becomes the limit. */
+export const MAX_THREADS = 8;
+
+/** Threads to use by default: one per core, at most MAX_THREADS. */
+export function defaultThreads(): number {
+  return Math.max(1, Math.min(MAX_THREADS, availableParallelism()));
+}
+
+export function threadsAvailable(): boolean {
+  return __filename.endsWith('.js') && existsSync(WORKER_FILE);
+}
+
+/**
+ * Scans `paths` with up to `threads` threads; calls `onFile` for each file in the order of
+ * `paths` (not of completion), so results do not depend on timing.
+ */
+export async function scanFiles(
+  paths: readonly string[],
+  anchors: readonly Anchor[],
+  threads: number,
+  onFile: (index: number, scan: FileScan) => void,
+): Promise<void> {
+  const n = Math.min(threads, paths.length);
+  if (n <= 1 || !threadsAvailable()) {
+    paths.forEach((p, i) => {
+      let scan: FileScan;
+      try {
+        scan = scanLocalFile(p, anchors);
+      } catch (err) {
+        throw new UserError(`reading ${p}: ${(err as Error).message}`);
+      }
+      onFile(i, scan);
+    });
+    return;
+  }
+  const results = new Map<number, FileScan>();
+  let delivered = 0;
+  const deliver = () => {
+    while (results.has(delivered)) {
+      const r = results.get(delivered)!;
+      results.delete(delivered);
+      onFile(delivered++, r);
+    }
+  };
+  const workerData = { anchors: anchors.map((a) => ({ needle: new Uint8Array(a.needle), offset: a.offset })) };
+  const workers = Array.from({ length: n }, () => new Worker(WORKER_FILE, { workerData }));
+  let next = 0;
+  try {
+    await Promise.all(
+      workers.map(
+        (w) =>
+          new Promise<void>((resolve, reject) => {
+            const send = () => {
+              if (next >= paths.length) return resolve();
+              const id = next++;
+              w.postMessage({ id, path: paths[id] });
+            };
+            w.on('message', (msg: { id: number; result?: FileScan; error?: string }) => {
+              if (msg.error !== undefined) return reject(new UserError(`reading ${paths[msg.id]}: ${msg.error}`));
+              results.set(msg.id, msg.result!);
+              deliver();
+              send();
+            });
+            w.on('error', reject);
+            send();
+          }),
+      ),
+    );
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
