@@ -85,7 +85,7 @@ export function jobScript(marker: string, shebang = '#!/bin/bash'): string {
     `# ${marker}: original script line kept byte for byte`,
     `echo "JOB-START ${marker}"`,
     'for a in "$@"; do printf "ARG<%s>\\n" "$a"; done',
-    'echo "JOB-END ${XSPOT_TEST_TASK:-}"',
+    'echo "JOB-END"',
     '',
   ].join('\n');
 }
