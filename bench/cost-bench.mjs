@@ -5,20 +5,34 @@
  * Generates COST_BENCH_MB (default 1024) MB of controller logs in the grammar of
  * lib/cost/log-format.ts (4 controllers, files rotated at 64 MB, chatter with a worker/container
  * lifecycle every ~2000 lines) into a temporary directory, then measures, in the same run and on
- * the same (page-cached) files:
+ * the same (page-cached) files, in interleaved runs:
  *   - baseline: `grep -c FinalizeWorkerMetadata <files>`
- *   - `node dist/bin/cli.js cost -l <dir> -o json --pricing <file>`
- * and prints the throughput of each, their ratio (goal: cost >= 1/3 of grep), and the peak RSS
- * of the cost run (goal: < 200 MB) on a quarter of the logs and on all of them, so memory growth
- * is visible. The temporary directory is deleted at the end.
+ *   - `node dist/bin/cli.js cost -l <dir> -o json --pricing <file>` (the full CLI)
+ *   - the cost command registered alone (same code, without the other commands' imports), with
+ *     the default threads and with --threads 1, and `xspot-cdk --help` (CLI start-up)
+ * and prints the throughput of each, the ratio to grep (goal: cost >= 1/3 of grep), and the peak
+ * RSS of the full CLI (goal: < 200 MB) on a quarter of the logs and on all of them, so memory
+ * growth is visible. The temporary directory is deleted at the end.
  *
  * Usage: npm run build && node bench/cost-bench.mjs
  * Env:   COST_BENCH_MB=64 for a quick run; COST_BENCH_RUNS (default 3, median is reported);
  *        COST_BENCH_STRICT=1 to exit 1 when a goal is missed.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -57,7 +71,10 @@ const pick = (a) => a[Math.floor(rand() * a.length)];
 const int = (lo, hi) => lo + Math.floor(rand() * (hi - lo + 1));
 const hex = (n) => {
   let s = '';
-  while (s.length < n) s += Math.floor(rand() * 0x100000000).toString(16).padStart(8, '0');
+  while (s.length < n)
+    s += Math.floor(rand() * 0x100000000)
+      .toString(16)
+      .padStart(8, '0');
   return s.slice(0, n);
 };
 
@@ -123,7 +140,9 @@ function generate(dir) {
       const price = spot ? (TYPES[type] * (0.25 + rand() * 0.2)).toFixed(4) : String(TYPES[type]);
       const containers = Array.from({ length: int(1, 3) }, () => hex(64));
       line(`INFO  [worker] Launching Worker Instance: type=${type} spot=${spot}`);
-      line(`INFO  [worker] FinalizeWorkerMetadata worker=${wid} instanceId=${iid} instanceType=${type} spot=${spot} price=${price}`);
+      line(
+        `INFO  [worker] FinalizeWorkerMetadata worker=${wid} instanceId=${iid} instanceType=${type} spot=${spot} price=${price}`,
+      );
       workers++;
       containers.forEach((cid, i) => {
         line(
@@ -135,28 +154,40 @@ function generate(dir) {
         const cid = pick(containers);
         switch (int(0, 7)) {
           case 0:
-            line(`INFO  [scheduler] heartbeat ok: workers=${int(1, 80)} containers=${int(1, 160)} pending=${int(0, 9)}`);
+            line(
+              `INFO  [scheduler] heartbeat ok: workers=${int(1, 80)} containers=${int(1, 160)} pending=${int(0, 9)}`,
+            );
             break;
           case 1:
-            line(`DEBUG [worker] ${wid} metadata sync: mem=${int(1000, 64000)} cpu=${int(0, 16)} ip=172.31.${int(0, 255)}.${int(0, 255)}`);
+            line(
+              `DEBUG [worker] ${wid} metadata sync: mem=${int(1000, 64000)} cpu=${int(0, 16)} ip=172.31.${int(0, 255)}.${int(0, 255)}`,
+            );
             break;
           case 2:
             line(`INFO  [api] GET /v1/sandboxes/${cid.slice(0, 12)} 200 ${(rand() * 5).toFixed(2)}ms`);
             break;
           case 3:
-            line(`DEBUG [balloon] container ${cid.slice(0, 8)} mem target ${int(4096, 16384)} current ${int(4000, 16384)}`);
+            line(
+              `DEBUG [balloon] container ${cid.slice(0, 8)} mem target ${int(4096, 16384)} current ${int(4000, 16384)}`,
+            );
             break;
           case 4:
             line(`DEBUG [net] overlay 10.10.${int(0, 255)}.${int(0, 255)} -> worker ${wid} rtt ${int(80, 900)}us`);
             break;
           case 5:
-            line(`INFO  [worker] Worker ${wid} status Ready instance ${iid} type ${type} remaining mem ${int(0, 64000)} cpu ${int(0, 16)}`);
+            line(
+              `INFO  [worker] Worker ${wid} status Ready instance ${iid} type ${type} remaining mem ${int(0, 64000)} cpu ${int(0, 16)}`,
+            );
             break;
           case 6:
-            line(`DEBUG [container] container ${cid} state running on worker ${wid} cpu ${int(0, 100)}% rss ${int(100, 9000)}MB`);
+            line(
+              `DEBUG [container] container ${cid} state running on worker ${wid} cpu ${int(0, 100)}% rss ${int(100, 9000)}MB`,
+            );
             break;
           default:
-            line(`WARN  [spot] price check ${type} ${price} in us-east-1${pick(['a', 'b', 'c'])} interruption rate ${int(0, 20)}%`);
+            line(
+              `WARN  [spot] price check ${type} ${price} in us-east-1${pick(['a', 'b', 'c'])} interruption rate ${int(0, 20)}%`,
+            );
         }
         if (k === Math.floor(chatter / 2) && spot && rand() < 0.2) {
           // A spot interruption: the first container migrates to a fresh worker (logged, not costed separately here).
@@ -164,7 +195,9 @@ function generate(dir) {
         }
       }
       for (const cid of containers) {
-        line(`INFO  [container] ContainerStateChange: {"ContainerID":"${cid}","State":"stopped","WorkerID":"${wid}","ExitCode":0}`);
+        line(
+          `INFO  [container] ContainerStateChange: {"ContainerID":"${cid}","State":"stopped","WorkerID":"${wid}","ExitCode":0}`,
+        );
       }
       line(
         `INFO  [worker] Terminating Worker Instance: {"WorkerID":"${wid}","InstanceID":"${iid}","InstanceType":"${type}","Spot":${spot},"Price":${price},"Reason":"idle"}`,
@@ -193,11 +226,21 @@ function listFiles(dir) {
 
 const HAVE_TIME = existsSync('/usr/bin/time');
 
+/** `node -e COST_ONLY -- cost ...`: the cost command registered on its own. */
+const COST_ONLY = `
+const { Command } = require('commander');
+const { registerCostCommand } = require(${JSON.stringify(join(ROOT, 'dist', 'lib', 'cli', 'cost.js'))});
+const { reportError } = require(${JSON.stringify(join(ROOT, 'dist', 'lib', 'cli', 'errors.js'))});
+const program = new Command('xspot-cdk');
+registerCostCommand(program);
+program.parseAsync(process.argv.slice(1), { from: 'user' }).catch((e) => { process.exitCode = reportError(e); });
+`;
+
 /** Runs a command; returns wall seconds, peak RSS in MB (when /usr/bin/time is there), stdout. */
 function measure(cmd, args) {
   const argv = HAVE_TIME ? ['/usr/bin/time', ['-v', cmd, ...args]] : [cmd, args];
   const t0 = process.hrtime.bigint();
-  const res = spawnSync(argv[0], argv[1], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const res = spawnSync(argv[0], argv[1], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   if (res.status !== 0 && !(cmd === 'grep' && res.status === 1)) {
     throw new Error(`${cmd} exited ${res.status}: ${res.stderr.split('\n').slice(-25).join('\n')}`);
@@ -233,51 +276,87 @@ try {
   );
 
   const grepArgs = ['-c', 'FinalizeWorkerMetadata', ...files];
-  const costArgs = (dir) => [CLI, 'cost', '-l', dir, '-s', '2024-03-01', '-e', '2024-04-30', '-o', 'json', '--pricing', pricingFile, '--out-dir', out];
+  const costArgs = (dir, extra = []) => [
+    'cost',
+    '-l',
+    dir,
+    '-s',
+    '2024-03-01',
+    '-e',
+    '2024-04-30',
+    '-o',
+    'json',
+    '--pricing',
+    pricingFile,
+    '--out-dir',
+    out,
+    ...extra,
+  ];
+  // The full CLI, as operators run it.
+  const cli = (args) => [process.execPath, [CLI, ...args]];
+  // The cost command alone: the same code, without loading the other commands' modules.
+  const costOnly = (args) => [process.execPath, ['-e', COST_ONLY, '--', ...args]];
 
   // Warm the page cache for both, and check they agree on the number of workers.
   const grepCount = measure('grep', grepArgs)
     .stdout.trim()
     .split('\n')
     .reduce((s, l) => s + Number(l.split(':').pop()), 0);
-  measure(process.execPath, costArgs(logs));
+  measure(...cli(costArgs(logs)));
   const jsonFile = readdirSync(out).find((f) => f.endsWith('.json'));
   const report = JSON.parse(readFileSync(join(out, jsonFile), 'utf8'));
   if (report.summary.workers !== grepCount || grepCount !== workers) {
     throw new Error(`worker counts disagree: generated ${workers}, grep ${grepCount}, cost ${report.summary.workers}`);
   }
 
-  const grepTimes = [];
-  const costTimes = [];
-  let rssFull = 0;
-  for (let i = 0; i < RUNS; i++) {
-    grepTimes.push(measure('grep', grepArgs).seconds);
-    const r = measure(process.execPath, costArgs(logs));
-    costTimes.push(r.seconds);
-    rssFull = Math.max(rssFull, r.rssMb ?? 0);
-  }
+  // Interleaved runs, so load from elsewhere hits every variant alike.
+  const variants = {
+    grep: () => measure('grep', grepArgs),
+    cli: () => measure(...cli(costArgs(logs))),
+    alone: () => measure(...costOnly(costArgs(logs))),
+    alone1: () => measure(...costOnly(costArgs(logs, ['--threads', '1']))),
+    startup: () => measure(...cli(['--help'])),
+  };
+  const runs = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
+  for (let i = 0; i < RUNS; i++) for (const [k, run] of Object.entries(variants)) runs[k].push(run());
   const quarterDir = join(logs, readdirSync(logs).sort()[0]);
   const quarterBytes = listFiles(quarterDir).reduce((s, f) => s + statSync(f).size, 0);
-  const rssQuarter = measure(process.execPath, costArgs(quarterDir)).rssMb ?? 0;
+  const quarter = measure(...cli(costArgs(quarterDir)));
 
-  const grepS = median(grepTimes);
-  const costS = median(costTimes);
-  const ratio = grepS / costS;
+  const secs = (k) => median(runs[k].map((r) => r.seconds));
+  const rss = (k) => Math.max(...runs[k].map((r) => r.rssMb ?? 0));
   const ok = (b) => (b ? 'ok' : 'MISSED');
-  console.log(`grep -c FinalizeWorkerMetadata: ${grepS.toFixed(3)} s  ${(mb(bytes) / grepS).toFixed(0)} MB/s (median of ${RUNS})`);
-  console.log(`xspot-cdk cost -o json:         ${costS.toFixed(3)} s  ${(mb(bytes) / costS).toFixed(0)} MB/s (median of ${RUNS})`);
-  console.log(`throughput ratio cost/grep: ${ratio.toFixed(2)} (goal >= ${GOAL_RATIO.toFixed(2)}) ${ok(ratio >= GOAL_RATIO)}`);
+  const grepS = secs('grep');
+  const line = (label, k) => {
+    const s = secs(k);
+    const memory = HAVE_TIME ? `, peak RSS ${rss(k).toFixed(0)} MB` : '';
+    console.log(
+      `${label.padEnd(44)} ${s.toFixed(3)} s  ${String((mb(bytes) / s).toFixed(0)).padStart(5)} MB/s  ratio ${(grepS / s).toFixed(2)}${memory}`,
+    );
+  };
+  console.log(`median of ${RUNS} interleaved runs over ${mb(bytes).toFixed(0)} MB (${availableParallelism()} CPUs):`);
+  line('grep -c FinalizeWorkerMetadata (baseline)', 'grep');
+  line('xspot-cdk cost -o json', 'cli');
+  line('  cost command alone (default threads)', 'alone');
+  line('  cost command alone, --threads 1', 'alone1');
+  console.log(
+    `${'  xspot-cdk --help (CLI start-up alone)'.padEnd(44)} ${secs('startup').toFixed(3)} s${HAVE_TIME ? `, peak RSS ${rss('startup').toFixed(0)} MB` : ''}`,
+  );
+  const ratio = grepS / secs('cli');
+  console.log(
+    `throughput ratio xspot-cdk cost / grep: ${ratio.toFixed(2)} (goal >= ${GOAL_RATIO.toFixed(2)}) ${ok(ratio >= GOAL_RATIO)}`,
+  );
   if (HAVE_TIME) {
     console.log(
-      `peak RSS: ${rssQuarter.toFixed(0)} MB on ${mb(quarterBytes).toFixed(0)} MB of logs, ${rssFull.toFixed(0)} MB on ${mb(bytes).toFixed(0)} MB (goal < ${GOAL_RSS_MB} MB) ${ok(rssFull < GOAL_RSS_MB)}`,
+      `peak RSS of xspot-cdk cost: ${(quarter.rssMb ?? 0).toFixed(0)} MB on ${mb(quarterBytes).toFixed(0)} MB of logs, ${rss('cli').toFixed(0)} MB on ${mb(bytes).toFixed(0)} MB (goal < ${GOAL_RSS_MB} MB) ${ok(rss('cli') < GOAL_RSS_MB)}`,
     );
   } else {
     console.log('peak RSS: /usr/bin/time not found, not measured');
   }
   console.log(
-    `real cost $${report.summary.realCost.toFixed(2)}, on-demand $${report.summary.onDemandCost.toFixed(2)}, savings ${report.summary.savingsPercent}%`,
+    `report: ${report.summary.workers} workers, ${report.summary.containers} containers; real cost $${report.summary.realCost.toFixed(2)}, on-demand $${report.summary.onDemandCost.toFixed(2)}, savings ${report.summary.savingsPercent}%`,
   );
-  if (STRICT && (ratio < GOAL_RATIO || (HAVE_TIME && rssFull >= GOAL_RSS_MB))) process.exitCode = 1;
+  if (STRICT && (ratio < GOAL_RATIO || (HAVE_TIME && rss('cli') >= GOAL_RSS_MB))) process.exitCode = 1;
 } finally {
   cleanup();
 }
