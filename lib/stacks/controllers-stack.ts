@@ -132,7 +132,8 @@ export class ControllersStack extends Stack {
     );
     out(
       'RefreshPreferences',
-      this.toJsonString(fleet.refreshPreferences),
+      // Plain JSON: every value is a literal (the alarm is named), so the CLI reads it as is.
+      JSON.stringify(fleet.refreshPreferences),
       'StartInstanceRefresh preferences from upgrade: (JSON)',
     );
     out(

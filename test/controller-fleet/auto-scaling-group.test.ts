@@ -125,15 +125,32 @@ describe('boot policy on the controller role', () => {
             Action: 'cloudwatch:PutMetricData',
             Condition: { StringEquals: { 'cloudwatch:namespace': 'XspotCdk' } },
           }),
-          Match.objectLike({ Sid: 'WriteLogs', Action: 's3:PutObject' }),
-          Match.objectLike({
-            Sid: 'ListLogs',
-            Action: 's3:ListBucket',
-            Condition: { StringLike: { 's3:prefix': ['xspot/*'] } },
-          }),
         ]),
       },
     });
     expect(fleet.launchHookName).toBe('xspot-bootstrap');
+  });
+
+  test('log sync may write and list under the log prefix only', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^Role') }],
+      PolicyDocument: {
+        Statement: [
+          {
+            Sid: 'WriteLogs',
+            Effect: 'Allow',
+            Action: 's3:PutObject',
+            Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^Logs'), 'Arn'] }, '/xspot/*']] },
+          },
+          {
+            Sid: 'ListLogs',
+            Effect: 'Allow',
+            Action: 's3:ListBucket',
+            Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Logs'), 'Arn'] },
+            Condition: { StringLike: { 's3:prefix': ['xspot/*'] } },
+          },
+        ],
+      },
+    });
   });
 });

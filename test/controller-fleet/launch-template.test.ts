@@ -84,13 +84,13 @@ describe('userdata', () => {
       at('s3 cp --only-show-errors "$RUNTIME_URL"'),
       at('s3 cp --only-show-errors "$CONFIG_URL"'),
       at('step=checksum'),
-      at('verify_sha256 "${work}/runtime.zip" "$RUNTIME_SHA256"'),
-      at('verify_sha256 "${work}/config.zip" "$CONFIG_SHA256"'),
+      at(`verify_sha256 "\${work}/runtime.zip" "$RUNTIME_SHA256"`),
+      at(`verify_sha256 "\${work}/config.zip" "$CONFIG_SHA256"`),
       at('step=unpack'),
-      at('unzip -q "${work}/runtime.zip"'),
+      at(`unzip -q "\${work}/runtime.zip"`),
       at('step=bootstrap'),
       at('handed_off=1'),
-      at('bash "${RELEASE}/bin/bootstrap.sh"'),
+      at(`bash "\${RELEASE}/bin/bootstrap.sh"`),
     ];
     expect(order).toEqual([...order].sort((a, b) => a - b));
   });
