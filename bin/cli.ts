@@ -9,6 +9,7 @@ import { registerConfigCommands } from '../lib/cli/config-commands';
 import { registerCostCommand } from '../lib/cli/cost';
 import { reportError } from '../lib/cli/errors';
 import { registerFleetCommands } from '../lib/cli/fleet';
+import { registerSchedulerCommands } from '../lib/cli/scheduler';
 
 export function buildProgram(): Command {
   const program = new Command('xspot-cdk')
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerCostCommand(program);
   registerAmiCommands(program);
   registerFleetCommands(program);
+  registerSchedulerCommands(program);
   return program;
 }
 

@@ -3,7 +3,10 @@
 # Usage: bash scripts/install-test-deps.sh
 set -euo pipefail
 
-packages=(shellcheck lua5.4)
+packages=(shellcheck lua5.4
+  # scheduler tests: real Slurm (Lua 5.1 is what slurmctld embeds) and Grid Engine, run as root
+  munge slurmctld slurmd slurm-client lua5.1 python3
+  gridengine-master gridengine-exec gridengine-client)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -4,8 +4,8 @@
  */
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load';
-import { renderSchedulerFiles, writeRenderedFiles } from '../scheduler/render';
 import { schedulerSettingsFromConfig } from '../scheduler/from-config';
+import { renderSchedulerFiles, writeRenderedFiles } from '../scheduler/render';
 import { SCHEDULER_KINDS, type SchedulerKind } from '../scheduler/types';
 import { UserError } from './errors';
 
@@ -19,7 +19,9 @@ function chosenKinds(value: string | undefined): readonly SchedulerKind[] | unde
   if (value === undefined) return undefined;
   if (value === 'all') return SCHEDULER_KINDS;
   if ((SCHEDULER_KINDS as readonly string[]).includes(value)) return [value as SchedulerKind];
-  throw new UserError(`--scheduler: ${JSON.stringify(value)} is not allowed; expected ${SCHEDULER_KINDS.join(', ')} or all`);
+  throw new UserError(
+    `--scheduler: ${JSON.stringify(value)} is not allowed; expected ${SCHEDULER_KINDS.join(', ')} or all`,
+  );
 }
 
 export function runSchedulerRender(args: RenderArgs, out: (line: string) => void): void {

@@ -85,7 +85,8 @@ export function validateSchedulerSettings(s: SchedulerSettings): void {
 type Value = string | number | readonly string[];
 
 function quoteDouble(s: string): string {
-  if (/[\x00-\x1f\x7f]/.test(s)) throw new Error(`control character in rendered value ${JSON.stringify(s)}`);
+  if ([...s].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f))
+    throw new Error(`control character in rendered value ${JSON.stringify(s)}`);
   return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
@@ -170,11 +171,32 @@ function readAsset(rel: string): string {
   return fs.readFileSync(path.join(schedulerAssetsDir(), rel), 'utf8');
 }
 
+const KEY_PATTERN = { lua: /^\s+(\w+) = /, py: /^\s+"(\w+)": /, sh: /^CONF_(\w+)=/ } as const;
+
+/** The settings a host script's own configuration block declares (it names what it uses). */
+function declaredKeys(source: string, comment: string, lang: 'lua' | 'py' | 'sh', file: string): string[] {
+  const lines = source.split('\n');
+  const begin = lines.findIndex((l) => l.startsWith(`${comment} BEGIN CONFIGURATION`));
+  const end = lines.findIndex((l) => l.startsWith(`${comment} END CONFIGURATION`));
+  if (begin < 0 || end < begin) throw new Error(`${file}: no BEGIN/END CONFIGURATION block`);
+  return lines
+    .slice(begin + 1, end)
+    .map((l) => KEY_PATTERN[lang].exec(l)?.[1])
+    .filter((k): k is string => k !== undefined)
+    .map((k) => k.toLowerCase());
+}
+
 function hook(s: SchedulerSettings, kind: SchedulerKind, asset: string, lang: 'lua' | 'py' | 'sh'): string {
-  const values = hookValues(s, kind);
-  if (lang === 'lua') return replaceConfigBlock(readAsset(asset), '--', luaBlock(values), asset);
-  if (lang === 'py') return replaceConfigBlock(readAsset(asset), '#', pyBlock(values), asset);
-  return replaceConfigBlock(readAsset(asset), '#', shBlock(values), asset);
+  const source = readAsset(asset);
+  const comment = lang === 'lua' ? '--' : '#';
+  const all = new Map(hookValues(s, kind));
+  const values = declaredKeys(source, comment, lang, asset).map((k): [string, Value] => {
+    const v = all.get(k);
+    if (v === undefined) throw new Error(`${asset}: configuration key ${k} is not rendered`);
+    return [k, v];
+  });
+  const block = lang === 'lua' ? luaBlock(values) : lang === 'py' ? pyBlock(values) : shBlock(values);
+  return replaceConfigBlock(source, comment, block, asset);
 }
 
 /** Fills {{NAME}} placeholders of a text template from assets/scheduler/install/. */

@@ -77,5 +77,6 @@ export const DEFAULT_SCHEDULER_SETTINGS: SchedulerSettings = {
   scriptDir: '$HOME/.xspot/jobs',
   gridEnginePe: 'smp',
   gridEngineHostList: '@xspot',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the guide's shell variable, shown as is
   publishDir: '${SCRIPT_DEPLOY_DIR}/latest/tools/sched-wrapper',
 };

@@ -1,0 +1,198 @@
+/**
+ * The renderer: which files come out for each scheduler, their modes, the configuration blocks
+ * filled from the settings, refusal of values that must not reach a host script, the settings
+ * built from the typed config, and `xspot-cdk scheduler render`.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { UserError } from '../../lib/cli/errors';
+import { runSchedulerRender } from '../../lib/cli/scheduler';
+import { loadConfig } from '../../lib/config/load';
+import { largestWorker, schedulerBundle, schedulerSettingsFromConfig } from '../../lib/scheduler';
+import { renderSchedulerFiles, replaceConfigBlock, validateSchedulerSettings } from '../../lib/scheduler/render';
+import { DEFAULT_SCHEDULER_SETTINGS, type SchedulerSettings } from '../../lib/scheduler/types';
+import { run, tempDir } from './helpers';
+
+const S = DEFAULT_SCHEDULER_SETTINGS;
+
+describe('renderSchedulerFiles', () => {
+  test('renders the configured scheduler only, with an install README', () => {
+    const files = renderSchedulerFiles({ ...S, type: 'slurm' });
+    expect(Object.keys(files).sort()).toEqual([
+      'README.md',
+      'slurm/README.md',
+      'slurm/cli_filter.lua',
+      'slurm/job_submit.lua',
+      'slurm/sbatch',
+      'slurm/slurm.conf.snippet',
+    ]);
+    expect(files['slurm/sbatch'].mode).toBe(0o755);
+    expect(files['slurm/job_submit.lua'].mode).toBe(0o644);
+  });
+
+  test('renders nothing for type none, everything when asked', () => {
+    expect(renderSchedulerFiles({ ...S, type: 'none' })).toEqual({});
+    const all = Object.keys(
+      renderSchedulerFiles({ ...S, type: 'none', queues: ['xspot', 'chipspot'] }, ['slurm', 'gridengine', 'lsf']),
+    );
+    expect(all).toEqual(
+      expect.arrayContaining([
+        'gridengine/jsv_xspot',
+        'gridengine/xspot_starter',
+        'gridengine/smp.pe',
+        'gridengine/xspot.queue',
+        'gridengine/chipspot.queue',
+        'lsf/esub.xspot',
+        'lsf/bsub',
+        'lsf/esub.site-chain.example',
+        'lsf/lsf.conf.snippet',
+        'lsf/lsb.queues.snippet',
+      ]),
+    );
+  });
+
+  test('the configuration blocks carry the settings in each host language', () => {
+    const settings: SchedulerSettings = {
+      ...S,
+      queues: ['xspot', 'chipspot'],
+      image: 'rocky9',
+      approvedImages: ['docker-base', 'rocky9'],
+      controllerMemoryMb: 64,
+      maxCpus: 48,
+      realSubmitCommand: '/opt/slurm/bin/sbatch.orig',
+    };
+    const files = renderSchedulerFiles(settings, ['slurm', 'gridengine', 'lsf']);
+    const lua = files['slurm/job_submit.lua'].content;
+    expect(lua).toContain('  queues = { "xspot", "chipspot" },');
+    expect(lua).toContain('  controller_memory_mb = 64,');
+    expect(lua).toContain('  script_dir = "${HOME}/.xspot/jobs",');
+    expect(files['slurm/sbatch'].content).toContain('    "real_submit": "/opt/slurm/bin/sbatch.orig",');
+    expect(files['lsf/bsub'].content).toContain('    "scheduler": "lsf",');
+    expect(files['lsf/esub.xspot'].content).toContain('    "max_cpus": 48,');
+    const jsv = files['gridengine/jsv_xspot'].content;
+    expect(jsv).toContain("CONF_QUEUES=('xspot' 'chipspot')");
+    expect(jsv).toContain("CONF_IMAGE='rocky9'");
+    expect(files['gridengine/xspot_starter'].content).toContain('CONF_SCRIPT_DIR="${HOME}/.xspot/jobs"');
+    expect(files['gridengine/xspot.queue'].content).toMatch(/^slots\s+50$/m);
+    expect(files['gridengine/xspot.queue'].content).toMatch(/^starter_method\s+\$\{SCRIPT_DEPLOY_DIR\}/m);
+    expect(files['slurm/slurm.conf.snippet'].content).toContain('JobSubmitPlugins=lua');
+    expect(files['slurm/slurm.conf.snippet'].content).toContain('PartitionName=chipspot');
+    expect(files['lsf/lsf.conf.snippet'].content).toContain('LSB_SUB_COMMANDNAME=Y');
+    expect(files['README.md'].content).toContain('| X-Spot queues | xspot, chipspot |');
+    expect(Object.values(files).some((f) => f.content.includes('{{'))).toBe(false);
+  });
+
+  test('rendered host scripts pass their language checks (shellcheck, python3, luac)', () => {
+    const dir = tempDir('xspot-render-');
+    try {
+      const files = renderSchedulerFiles({ ...S, queues: ['xspot', 'chipspot'] }, ['slurm', 'gridengine', 'lsf']);
+      for (const [rel, f] of Object.entries(files)) {
+        const target = path.join(dir, rel);
+        fs.mkdirSync(path.dirname(target), { recursive: true });
+        fs.writeFileSync(target, f.content);
+      }
+      const sh = ['gridengine/jsv_xspot', 'gridengine/xspot_starter', 'lsf/esub.site-chain.example'].map((r) =>
+        path.join(dir, r),
+      );
+      const shellcheck = run('shellcheck', sh);
+      expect(shellcheck.stdout + shellcheck.stderr).toBe('');
+      for (const py of ['slurm/sbatch', 'lsf/bsub', 'lsf/esub.xspot']) {
+        const r = run('python3', ['-c', 'import ast,sys; ast.parse(open(sys.argv[1]).read())', path.join(dir, py)]);
+        expect({ py, err: r.stderr }).toEqual({ py, err: '' });
+        expect(files[py].content.startsWith('#!/usr/bin/python3\n')).toBe(true);
+      }
+      // slurmctld embeds Lua 5.1: check with luac5.1 when present, else any luac
+      const luac = ['luac5.1', 'luac5.4', 'luac'].find((l) => run('sh', ['-c', `command -v ${l}`]).code === 0);
+      expect(luac).toBeDefined();
+      for (const lua of ['slurm/job_submit.lua', 'slurm/cli_filter.lua']) {
+        const r = run(luac as string, ['-p', path.join(dir, lua)]);
+        expect({ lua, err: r.stderr }).toEqual({ lua, err: '' });
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('replaceConfigBlock needs both markers', () => {
+    expect(replaceConfigBlock('a\n# BEGIN CONFIGURATION x\nold\n# END CONFIGURATION\nb', '#', 'new', 'f')).toBe(
+      'a\n# BEGIN CONFIGURATION x\nnew\n# END CONFIGURATION\nb',
+    );
+    expect(() => replaceConfigBlock('no block', '#', 'x', 'f')).toThrow(/no BEGIN\/END CONFIGURATION block/);
+  });
+});
+
+describe('validateSchedulerSettings refuses what must not reach a host script', () => {
+  test.each<[string, Partial<SchedulerSettings>, RegExp]>([
+    ['a queue with a space', { queues: ['x spot'] }, /^scheduler\.queues\[0\]: "x spot" is not allowed/],
+    ['no queues', { queues: [] }, /^scheduler\.queues: \[\] is not allowed/],
+    [
+      'an image not approved',
+      { image: 'other' },
+      /^scheduler\.image: "other" .*approved container images \(docker-base\)/,
+    ],
+    ['an image with shell characters', { approvedImages: ['a;rm'], image: 'a;rm' }, /approvedImages\[0\]/],
+    ['a relative exorun', { exorunPath: 'exorun' }, /^scheduler\.exorunPath: "exorun"/],
+    ['exorun with $( )', { exorunPath: '/usr/bin/$(id)' }, /exorunPath/],
+    ['a real submit path with ..', { realSubmitCommand: '/usr/../bin/sbatch' }, /realSubmitCommand/],
+    ['81 slots', { slotsPerController: 81 }, /^scheduler\.slotsPerController: 81 .*1-80/],
+    ['0 controller cpus', { controllerCpus: 0 }, /controllerCpus: 0/],
+    ['a default above the largest worker', { defaultCpus: 200 }, /defaultCpus: 200 .*at most 96/],
+    ['a script dir with a variable', { scriptDir: '$USER/x' }, /scriptDir/],
+    ['a PE with a space', { gridEnginePe: 'my pe' }, /gridEnginePe/],
+  ])('%s', (_what, patch, message) => {
+    expect(() => validateSchedulerSettings({ ...S, ...patch })).toThrow(UserError);
+    expect(() => validateSchedulerSettings({ ...S, ...patch })).toThrow(message);
+  });
+});
+
+describe('settings from the typed config', () => {
+  test('the embedded default config: r5 family sizes, approved images, publish dir', () => {
+    const { config } = loadConfig();
+    const s = schedulerSettingsFromConfig(config);
+    expect(s).toMatchObject({
+      type: 'slurm',
+      queues: ['xspot'],
+      image: 'docker-base',
+      approvedImages: config.containers.approvedContainerImages,
+      exorunPath: '/usr/bin/exorun',
+      controllerCpus: 1,
+      controllerMemoryMb: 50,
+      maxCpus: 96,
+      maxMemoryGb: 768,
+    });
+    expect(s.slotsPerController).toBeLessThanOrEqual(80);
+    expect(s.publishDir).toBe(`${config.resolved.scriptDeployDir}/latest/tools/sched-wrapper`);
+    expect(Object.keys(schedulerBundle(config))).toContain('slurm/job_submit.lua');
+  });
+
+  test('largestWorker picks the most vCPUs and names unknown lists', () => {
+    expect(largestWorker(['m5.xlarge', 'r5.2xlarge', 'c5.large'])).toEqual({
+      name: 'r5.2xlarge',
+      vcpus: 8,
+      memoryGb: 64,
+    });
+    expect(() => largestWorker(['zz9.weird'])).toThrow(/has a known size/);
+  });
+});
+
+describe('xspot-cdk scheduler render', () => {
+  test('writes the files of the configured scheduler and lists them', () => {
+    const out = tempDir('xspot-render-cli-');
+    try {
+      const lines: string[] = [];
+      runSchedulerRender({ out, scheduler: 'gridengine' }, (l) => lines.push(l));
+      expect(lines).toContain(path.join(out, 'gridengine/jsv_xspot'));
+      expect(fs.statSync(path.join(out, 'gridengine/jsv_xspot')).mode & 0o777).toBe(0o755);
+      expect(fs.readFileSync(path.join(out, 'README.md'), 'utf8')).toContain('gridengine/README.md');
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  test('errors are one line naming the option', () => {
+    expect(() => runSchedulerRender({}, () => {})).toThrow(/^--out: missing/);
+    expect(() => runSchedulerRender({ out: '/tmp/x', scheduler: 'pbs' }, () => {})).toThrow(
+      /^--scheduler: "pbs" is not allowed; expected slurm, gridengine, lsf or all$/,
+    );
+  });
+});
