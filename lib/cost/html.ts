@@ -62,8 +62,8 @@ export function dailyChart(rows: readonly DailyRow[]): string {
   for (let v = 0; v <= top$ + 1e-9; v += step) {
     const yy = y(v).toFixed(1);
     parts.push(
-      `<line x1="${left}" x2="${W - right}" y1="${yy}" y2="${yy}" class="grid"/>`,
-      `<text x="${left - 6}" y="${yy}" class="tick" text-anchor="end" dominant-baseline="middle">${esc(usd(v))}</text>`,
+      `<line x1="${left}" x2="${W - right}" y1="${yy}" y2="${yy}" class="grid" stroke="#eaeef2"/>`,
+      `<text x="${left - 6}" y="${yy}" class="tick" font-size="11" fill="#57606a" font-family="sans-serif" text-anchor="end" dominant-baseline="middle">${esc(usd(v))}</text>`,
     );
   }
   const labelEvery = Math.max(1, Math.ceil(rows.length / 12));
@@ -75,15 +75,15 @@ export function dailyChart(rows: readonly DailyRow[]): string {
     );
     if (i % labelEvery === 0) {
       parts.push(
-        `<text x="${x0.toFixed(1)}" y="${H - bottom + 16}" class="tick" text-anchor="middle">${esc(r.date.slice(5))}</text>`,
+        `<text x="${x0.toFixed(1)}" y="${H - bottom + 16}" class="tick" font-size="11" fill="#57606a" font-family="sans-serif" text-anchor="middle">${esc(r.date.slice(5))}</text>`,
       );
     }
   });
   parts.push(
-    `<line x1="${left}" x2="${W - right}" y1="${top + plotH}" y2="${top + plotH}" class="axis"/>`,
-    `<rect x="${left}" y="8" width="12" height="12" fill="${COLOR_OD}"/><text x="${left + 18}" y="18" class="tick">On-demand equivalent</text>`,
-    `<rect x="${left + 180}" y="8" width="12" height="12" fill="${COLOR_REAL}"/><text x="${left + 198}" y="18" class="tick">Real cost</text>`,
-    `<text x="${left + plotW / 2}" y="${H - 8}" class="tick" text-anchor="middle">day (UTC)</text>`,
+    `<line x1="${left}" x2="${W - right}" y1="${top + plotH}" y2="${top + plotH}" class="axis" stroke="#57606a"/>`,
+    `<rect x="${left}" y="8" width="12" height="12" fill="${COLOR_OD}"/><text x="${left + 18}" y="18" class="tick" font-size="11" fill="#57606a" font-family="sans-serif">On-demand equivalent</text>`,
+    `<rect x="${left + 180}" y="8" width="12" height="12" fill="${COLOR_REAL}"/><text x="${left + 198}" y="18" class="tick" font-size="11" fill="#57606a" font-family="sans-serif">Real cost</text>`,
+    `<text x="${left + plotW / 2}" y="${H - 8}" class="tick" font-size="11" fill="#57606a" font-family="sans-serif" text-anchor="middle">day (UTC)</text>`,
     '</svg>',
   );
   return parts.join('\n');
@@ -107,20 +107,22 @@ export function savingsChart(rows: readonly InstanceTypeRow[]): string {
     `<title>Savings by instance type (USD)</title>`,
   ];
   if (rows.length === 0)
-    parts.push(`<text x="${W / 2}" y="${top + 12}" class="tick" text-anchor="middle">no workers</text>`);
+    parts.push(
+      `<text x="${W / 2}" y="${top + 12}" class="tick" font-size="11" fill="#57606a" font-family="sans-serif" text-anchor="middle">no workers</text>`,
+    );
   rows.forEach((r, i) => {
     const yy = top + i * rowH;
     const w = (Math.abs(r.savings) / span) * plotW;
     const x = r.savings >= 0 ? zero : zero - w;
     const name = r.instanceType ?? '(unknown)';
     parts.push(
-      `<text x="${labelW - 8}" y="${yy + rowH / 2}" class="tick" text-anchor="end" dominant-baseline="middle">${esc(name)}</text>`,
+      `<text x="${labelW - 8}" y="${yy + rowH / 2}" class="tick" font-size="11" fill="#57606a" font-family="sans-serif" text-anchor="end" dominant-baseline="middle">${esc(name)}</text>`,
       `<rect class="bar-savings" x="${x.toFixed(1)}" y="${yy + 4}" width="${Math.max(0.5, w).toFixed(1)}" height="${rowH - 8}" fill="${r.savings >= 0 ? COLOR_SAVE : COLOR_LOSS}" data-type="${esc(name)}" data-value="${r.savings}"><title>${esc(name)}: savings ${esc(usd(r.savings))} (real ${esc(usd(r.realCost))}, on-demand ${esc(usd(r.onDemandCost))})</title></rect>`,
-      `<text x="${W - valueW + 8}" y="${yy + rowH / 2}" class="tick" dominant-baseline="middle">${esc(usd(r.savings))}</text>`,
+      `<text x="${W - valueW + 8}" y="${yy + rowH / 2}" class="tick" font-size="11" fill="#57606a" font-family="sans-serif" dominant-baseline="middle">${esc(usd(r.savings))}</text>`,
     );
   });
   parts.push(
-    `<line x1="${zero.toFixed(1)}" x2="${zero.toFixed(1)}" y1="${top - 4}" y2="${H - top + 4}" class="axis"/>`,
+    `<line x1="${zero.toFixed(1)}" x2="${zero.toFixed(1)}" y1="${top - 4}" y2="${H - top + 4}" class="axis" stroke="#57606a"/>`,
     '</svg>',
   );
   return parts.join('\n');
