@@ -65,6 +65,7 @@ describe('renderSchedulerFiles', () => {
     const lua = files['slurm/job_submit.lua'].content;
     expect(lua).toContain('  queues = { "xspot", "chipspot" },');
     expect(lua).toContain('  controller_memory_mb = 64,');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell variable in the rendered file
     expect(lua).toContain('  script_dir = "${HOME}/.xspot/jobs",');
     expect(files['slurm/sbatch'].content).toContain('    "real_submit": "/opt/slurm/bin/sbatch.orig",');
     expect(files['lsf/bsub'].content).toContain('    "scheduler": "lsf",');
@@ -72,6 +73,7 @@ describe('renderSchedulerFiles', () => {
     const jsv = files['gridengine/jsv_xspot'].content;
     expect(jsv).toContain("CONF_QUEUES=('xspot' 'chipspot')");
     expect(jsv).toContain("CONF_IMAGE='rocky9'");
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell variable in the rendered file
     expect(files['gridengine/xspot_starter'].content).toContain('CONF_SCRIPT_DIR="${HOME}/.xspot/jobs"');
     expect(files['gridengine/xspot.queue'].content).toMatch(/^slots\s+50$/m);
     expect(files['gridengine/xspot.queue'].content).toMatch(/^starter_method\s+\$\{SCRIPT_DEPLOY_DIR\}/m);

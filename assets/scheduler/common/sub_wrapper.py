@@ -21,9 +21,7 @@ Bad requests are refused with a message and exit status 1. Python 3.6+, standard
 import os
 import re
 import shlex
-import subprocess
 import sys
-import tempfile
 
 # BEGIN CONFIGURATION (rendered by xspot-cdk scheduler render)
 CONFIG = {
@@ -99,25 +97,45 @@ def sh_quote(s):
     return "'" + s.replace("'", "'\\''") + "'"
 
 
+def feed_stdin(data):
+    """Makes fd 0 a pipe that yields `data` (a writer process is used when it exceeds a pipe)."""
+    r, w = os.pipe()
+    if len(data) <= 60000:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(w, view):]
+        os.close(w)
+    else:
+        pid = os.fork()
+        if pid == 0:  # double fork: the writer is not left as a child of the exec'd command
+            if os.fork() == 0:
+                os.close(r)
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(w, view):]
+                os._exit(0)
+            os._exit(0)
+        os.waitpid(pid, 0)
+        os.close(w)
+    os.dup2(r, 0)
+    os.close(r)
+
+
 def real_exec(argv, stdin_bytes=None, extra_env=None):
-    """Runs the original submit command; never returns."""
+    """Replaces this process with the original submit command; never returns."""
     real = CONFIG["real_submit"]
     env = dict(os.environ)
     if extra_env:
         env.update(extra_env)
-    if stdin_bytes is None:
-        try:
-            os.execve(real, [real] + argv, env)
-        except OSError as e:
-            sys.stderr.write("xspot: cannot run %s: %s\n" % (real, e.strerror))
-            sys.exit(127)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if stdin_bytes is not None:
+        feed_stdin(stdin_bytes)
     try:
-        proc = subprocess.Popen([real] + argv, stdin=subprocess.PIPE, env=env)
+        os.execve(real, [real] + argv, env)
     except OSError as e:
         sys.stderr.write("xspot: cannot run %s: %s\n" % (real, e.strerror))
         sys.exit(127)
-    proc.communicate(stdin_bytes)
-    sys.exit(proc.returncode if proc.returncode >= 0 else 128 - proc.returncode)
 
 
 def script_dir():
@@ -433,6 +451,8 @@ def bsub_main(argv):
     if not command:
         directory = script_dir()
         os.makedirs(directory, mode=0o700, exist_ok=True)
+        import tempfile  # only this path needs it; keeps start-up short for the common case
+
         fd, saved = tempfile.mkstemp(prefix="lsf-", suffix=".sh", dir=directory)
         with os.fdopen(fd, "wb") as f:
             f.write(stdin_bytes)
