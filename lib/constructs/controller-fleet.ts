@@ -510,6 +510,13 @@ export class ControllerFleet extends Construct {
         defaultResult: 'CONTINUE',
       },
     ];
+    // Every replacement (unhealthy controller, rebalancing), not only upgrades, launches the new
+    // controller and waits for it to pass its bootstrap before the old one is drained.
+    const upgrade = props.upgrade ?? {};
+    cfnGroup.instanceMaintenancePolicy = {
+      minHealthyPercentage: upgrade.minHealthyPercentage ?? 100,
+      maxHealthyPercentage: upgrade.maxHealthyPercentage ?? 200,
+    };
     this.autoScalingGroup.node.addDependency(bootPolicy);
     if (logsPolicy) this.autoScalingGroup.node.addDependency(logsPolicy);
 

@@ -51,7 +51,7 @@ describe('Auto Scaling group', () => {
     template.resourceCountIs('AWS::AutoScaling::LifecycleHook', 0);
   });
 
-  test('notifies the encrypted topic of every launch and termination, and collects group metrics', () => {
+  test('notifies the encrypted topic, collects group metrics, launches replacements before terminating', () => {
     template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
       NotificationConfigurations: [
         {
@@ -65,6 +65,7 @@ describe('Auto Scaling group', () => {
         },
       ],
       MetricsCollection: [{ Granularity: '1Minute' }],
+      InstanceMaintenancePolicy: { MinHealthyPercentage: 100, MaxHealthyPercentage: 200 },
       HealthCheckType: 'EC2',
       HealthCheckGracePeriod: 300,
     });

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import { Duration, Size, Token } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { buildFleet, launchTemplateData, makeRuntimeDir, userDataText } from './helpers';
 
 // GIVEN a fleet with the defaults (m5d.xlarge, instance-store docker disk, log bucket, EFS)
@@ -174,6 +175,14 @@ describe('options', () => {
       Monitoring: { Enabled: false },
     });
     expect(userDataText(t)).toContain("XSPOT_LOG_BUCKET=''");
+  });
+
+  test('a given instance profile is used as is (none is created)', () => {
+    const { template: t } = buildFleet((stack) => ({
+      instanceProfile: iam.InstanceProfile.fromInstanceProfileName(stack, 'Profile', 'site-controller'),
+    }));
+    t.resourceCountIs('AWS::IAM::InstanceProfile', 0);
+    expect(JSON.stringify(launchTemplateData(t).IamInstanceProfile)).toContain('instance-profile/site-controller');
   });
 
   test.each([
