@@ -245,6 +245,19 @@ maybe('Slurm: job_submit.lua, cli_filter.lua and the sbatch wrapper on a real cl
     expect(batchScript(wrapJob, p)).toContain('JOB-START wrapped $((6*7))');
   });
 
+  test('server side: interactive allocations and moving a pending job into X-Spot are refused', () => {
+    const r = run('srun', ['-p', 'xspot', '-n', '1', 'true'], { env: env('server'), timeoutMs: 30_000 });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/X-Spot partitions take batch jobs only/);
+    const file = path.join(root, 'src', 'move.sh');
+    fs.writeFileSync(file, jobScript('move'));
+    const held = jobIdOf(mustRun('sbatch', ['-H', '-p', 'debug', file], { env: env('server') }));
+    const moved = run('scontrol', ['update', `JobId=${held}`, 'Partition=xspot'], { env: env('server') });
+    expect(moved.code).not.toBe(0);
+    expect(showJob(held, 'server')).toMatch(/ Partition=debug /);
+    run('scancel', [held], { env: env('server') });
+  });
+
   test('client side: an X-Spot job that bypasses the wrapper is refused by cli_filter.lua', () => {
     const file = path.join(root, 'src', 'bypass.sh');
     fs.writeFileSync(file, jobScript('bypass'));

@@ -258,6 +258,7 @@ def slurm_launcher(directives, original, args):
         "fi",
         "unset XSPOT_SBATCH_WRAPPED",
         "set -- " + " ".join(sh_quote(a) for a in args) if args else "set --",
+        ': "${HOME:=$(cd ~ && pwd)}"',
         'xspot_dir="' + CONFIG["script_dir"] + '"',
         "umask 077",
         'mkdir -p "$xspot_dir"',

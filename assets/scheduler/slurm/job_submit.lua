@@ -163,6 +163,7 @@ local function launcher(original, req)
     "# The job's own batch script is embedded below; this runs it as",
     "#   " .. exorun .. " -- <saved script> <job arguments>",
     "set -eu",
+    ': "${HOME:=$(cd ~ && pwd)}"',
     'xspot_dir="' .. CONFIG.script_dir .. '"',
     "umask 077",
     'mkdir -p "$xspot_dir"',
