@@ -191,6 +191,19 @@ describe('xspot-cdk scheduler render', () => {
     }
   });
 
+  test('is wired into the xspot-cdk program', async () => {
+    const { main } = await import('../../bin/cli');
+    const out = tempDir('xspot-render-main-');
+    const write = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      expect(await main(['scheduler', 'render', '--out', out, '--scheduler', 'lsf'])).toBe(0);
+      expect(fs.existsSync(path.join(out, 'lsf/esub.xspot'))).toBe(true);
+    } finally {
+      write.mockRestore();
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  });
+
   test('errors are one line naming the option', () => {
     expect(() => runSchedulerRender({}, () => {})).toThrow(/^--out: missing/);
     expect(() => runSchedulerRender({ out: '/tmp/x', scheduler: 'pbs' }, () => {})).toThrow(

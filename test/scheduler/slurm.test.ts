@@ -258,6 +258,28 @@ maybe('Slurm: job_submit.lua, cli_filter.lua and the sbatch wrapper on a real cl
     run('scancel', [held], { env: env('server') });
   });
 
+  test.each(['server', 'client'] as const)('%s side: --export=NONE (no HOME, no PATH from the submitter)', (p) => {
+    const script = jobScript(`${p}-export-none`);
+    const file = path.join(root, 'src', `${p}-export-none.sh`);
+    fs.writeFileSync(file, script);
+    const r = run(
+      sbatch(p),
+      ['-H', '-p', 'xspot', '-n', '2', '--export=NONE', '-o', `${root}/out/${p}-%j.out`, file, 'x y'],
+      {
+        env: env(p),
+      },
+    );
+    expect(r.code).toBe(0);
+    const jobId = jobIdOf(r.stdout);
+    submitted.push({
+      path: p,
+      c: { id: 'export-none', note: '', args: ['x y'], expect: { cpus: 2, gb: 1 } },
+      jobId,
+      script: '',
+    });
+    expect(showJob(jobId, p)).toContain('Comment=xspot: exorun -c 2 -m 1 -i docker-base');
+  });
+
   test('client side: an X-Spot job that bypasses the wrapper is refused by cli_filter.lua', () => {
     const file = path.join(root, 'src', 'bypass.sh');
     fs.writeFileSync(file, jobScript('bypass'));
