@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { main } from '../../bin/cli';
 import { UserError } from '../../lib/cli/errors';
 import { runSchedulerRender } from '../../lib/cli/scheduler';
 import { loadConfig } from '../../lib/config/load';
@@ -192,7 +193,6 @@ describe('xspot-cdk scheduler render', () => {
   });
 
   test('is wired into the xspot-cdk program', async () => {
-    const { main } = await import('../../bin/cli');
     const out = tempDir('xspot-render-main-');
     const write = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
     try {
