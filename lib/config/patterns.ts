@@ -72,6 +72,7 @@ export const ALLOW = {
   ),
   mountOptions: allow(/^[A-Za-z0-9_=.,:-]{1,256}$/, 'comma-separated mount options of letters, digits and _ = . : -'),
   lustreMountName: allow(/^[A-Za-z0-9]{1,16}$/, 'an FSx for Lustre mount name (letters and digits)'),
+  deviceName: allow(/^\/dev\/[a-z0-9]+$/, 'a block device name such as /dev/sda1 or /dev/xvda'),
   queueName: allow(
     /^[A-Za-z][A-Za-z0-9_.-]{0,31}$/,
     'a queue/partition name of letters, digits and _ . -, starting with a letter',

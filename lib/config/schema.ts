@@ -226,6 +226,9 @@ export const ControllersSchema = z.strictObject({
   maxWorkers: posInt(122).optional().describe('Workers per controller (default: maxContainers)'),
   dockerVolumeGb: posInt(16384).optional().describe('EBS volume for docker when the type has no instance store'),
   rootVolumeGb: posInt(16384).default(50),
+  rootDeviceName: str(ALLOW.deviceName)
+    .default('/dev/sda1')
+    .describe('Root device of the controller image (/dev/xvda for Amazon Linux 2)'),
   keyPairName: str(ALLOW.keyPairName).optional().describe('SSH key pair (Session Manager is the default)'),
   detailedMonitoring: z.boolean().default(true),
   bootstrapTimeoutMinutes: posInt(120).default(45).describe('Launch hook: how long a boot may take'),
@@ -264,6 +267,7 @@ export const WorkerImageSchema = z.strictObject({
   ),
   builderInstanceTypes: z.array(str(ALLOW.instanceType)).min(1).default(['c5.xlarge', 'm5.xlarge']),
   rootVolumeGb: posInt(16384).default(30),
+  rootDeviceName: str(ALLOW.deviceName).default('/dev/sda1').describe('Root device of the parent image'),
   schedule: str(ALLOW.scheduleExpression).optional().describe('Pipeline schedule; manual when unset'),
   keepImages: posInt(100).default(3).describe('Images kept by the lifecycle policy'),
   mounts: z.array(WorkerMountSchema).default([]).describe('customize_worker_ami.sh mounts (ONTAP/NFS)'),

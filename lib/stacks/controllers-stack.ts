@@ -92,6 +92,7 @@ export class ControllersStack extends Stack {
       instanceType: new ec2.InstanceType(ctl.instanceType),
       machineImageId: ctl.amiId,
       rootVolumeSize: Size.gibibytes(ctl.rootVolumeGb),
+      rootDeviceName: ctl.rootDeviceName,
       dockerVolumeSize:
         c.resolved.dockerDisk === 'ebs' && c.resolved.dockerDiskGb !== undefined
           ? Size.gibibytes(c.resolved.dockerDiskGb)

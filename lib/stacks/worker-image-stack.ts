@@ -59,6 +59,7 @@ export class WorkerImageStack extends Stack {
       parentImage: parentImageFromConfig(c.workerImage.parentImage),
       builderInstanceTypes: c.workerImage.builderInstanceTypes,
       rootVolumeSize: Size.gibibytes(c.workerImage.rootVolumeGb),
+      rootDeviceName: c.workerImage.rootDeviceName,
       schedule: c.workerImage.schedule,
       keepImages: c.workerImage.keepImages,
       mounts: c.workerImage.mounts,
