@@ -493,6 +493,10 @@ export class ControllerFleet extends Construct {
       // No updatePolicy and no signals: CloudFormation never replaces controllers; upgrades are
       // instance refreshes started by `xspot-cdk fleet upgrade` (docs/controller-fleet.md).
     });
+    Annotations.of(this.autoScalingGroup).acknowledgeWarning(
+      '@aws-cdk/aws-autoscaling:desiredCapacitySet',
+      'the controller count comes from the config on purpose: each deploy sets it to controllers.desiredCapacity',
+    );
     const cfnGroup = this.autoScalingGroup.node.defaultChild as autoscaling.CfnAutoScalingGroup;
     // Hooks declared on the group itself apply to its very first instances (a separate
     // AWS::AutoScaling::LifecycleHook is created after the group and misses them).
