@@ -1,14 +1,13 @@
 /**
- * Writes a report as `JSON.stringify(value, null, 2)` would, byte for byte, without building the
- * whole string: the top two levels (the report object and its arrays) are written member by
- * member through a 1 MiB buffer, so a report with many thousands of rows never exists twice in
- * memory.
+ * Writes the JSON report without building it as one string: the top-level object is written
+ * member by member through a 1 MiB buffer; small members are pretty-printed, and each element of
+ * a top-level array (a row: a worker, a container, a day) goes on one line of its own. A report
+ * with tens of thousands of rows stays readable and diffable, is about a third smaller than
+ * `JSON.stringify(report, null, 2)`, and never exists twice in memory.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 
 const FLUSH_AT = 1024 * 1024;
-/** Levels written member by member; anything deeper is stringified whole (rows are small). */
-const STREAM_DEPTH = 2;
 
 export function writeJsonFile(path: string, value: unknown): void {
   const fd = openSync(path, 'w');
@@ -21,7 +20,11 @@ export function writeJsonFile(path: string, value: unknown): void {
         pending = '';
       }
     };
-    emit(value, '', 0, write);
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      write(JSON.stringify(value, null, 2) ?? 'null');
+    } else {
+      writeObject(value as Record<string, unknown>, write);
+    }
     write('\n');
     writeSync(fd, pending);
   } finally {
@@ -29,37 +32,26 @@ export function writeJsonFile(path: string, value: unknown): void {
   }
 }
 
-function emit(value: unknown, indent: string, depth: number, write: (s: string) => void): void {
-  if (depth >= STREAM_DEPTH || value === null || typeof value !== 'object') {
-    const text = JSON.stringify(value, null, 2) ?? 'null';
-    write(indent === '' ? text : text.replace(/\n/g, `\n${indent}`));
-    return;
-  }
-  const inner = `${indent}  `;
-  if (Array.isArray(value)) {
-    if (value.length === 0) {
-      write('[]');
-      return;
-    }
-    write('[\n');
-    value.forEach((v, i) => {
-      write(inner);
-      emit(v === undefined || typeof v === 'function' ? null : v, inner, depth + 1, write);
-      write(i < value.length - 1 ? ',\n' : '\n');
-    });
-    write(`${indent}]`);
-    return;
-  }
+function writeObject(value: Record<string, unknown>, write: (s: string) => void): void {
   const entries = Object.entries(value).filter(([, v]) => v !== undefined && typeof v !== 'function');
   if (entries.length === 0) {
     write('{}');
     return;
   }
   write('{\n');
-  entries.forEach(([k, v], i) => {
-    write(`${inner}${JSON.stringify(k)}: `);
-    emit(v, inner, depth + 1, write);
+  entries.forEach(([key, v], i) => {
+    write(`  ${JSON.stringify(key)}: `);
+    if (Array.isArray(v) && v.length > 0) {
+      write('[\n');
+      for (let j = 0; j < v.length; j++) {
+        const row = v[j] === undefined || typeof v[j] === 'function' ? null : v[j];
+        write(`    ${JSON.stringify(row)}${j < v.length - 1 ? ',\n' : '\n'}`);
+      }
+      write('  ]');
+    } else {
+      write(JSON.stringify(v, null, 2).replace(/\n/g, '\n  '));
+    }
     write(i < entries.length - 1 ? ',\n' : '\n');
   });
-  write(`${indent}}`);
+  write('}');
 }

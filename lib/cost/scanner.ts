@@ -6,12 +6,12 @@
  * each marker with `Buffer.indexOf`, and only the lines around a hit are decoded. Memory is one
  * chunk plus one partial line, however large the log.
  *
- * Why anchors: `Buffer.indexOf` first runs memchr() on the needle's first byte and only falls
- * back to Boyer-Moore-Horspool when that byte is frequent. A marker starting with a byte found on
- * every line (`T` of `Terminating` is also the `T` of every ISO timestamp) is therefore slow to
- * find, while `ContainerStateChange` costs next to nothing. So each marker is searched by an
- * anchor: its tail starting at the byte that is rarest in a sample of the logs (`chooseAnchors`),
- * and a hit is confirmed by comparing the rest of the marker in place.
+ * Why anchors: `Buffer.indexOf` first runs memchr() on the needle's first byte, and falls back to
+ * Boyer-Moore-Horspool once that byte turns out to be frequent. A marker starting with a byte
+ * found on every line (the `T` of `Terminating` is also the `T` of every ISO timestamp) is
+ * therefore slow to find, while `ContainerStateChange` costs next to nothing. So each marker is
+ * searched by an anchor, a substring of it chosen on a sample of the logs (`chooseAnchors`), and
+ * a hit is confirmed by comparing the whole marker in place.
  */
 import { MARKERS, MAX_LINE_BYTES } from './log-format';
 
@@ -19,8 +19,10 @@ const NL = 10;
 const MARKER_BYTES: readonly Buffer[] = MARKERS.map((m) => Buffer.from(m, 'latin1'));
 /** Anchors are at least this long (or the whole marker), so a hit is rarely a false one. */
 const MIN_ANCHOR = 8;
+/** Bytes searched per `indexOf` call: the chunk size the readers use. */
+const CHUNK = 64 * 1024;
 
-/** Where a marker is searched from: `needle` is `marker[offset..]`. */
+/** Where a marker is searched from: `needle` is `marker[offset, offset + needle.length)`. */
 export interface Anchor {
   readonly needle: Buffer;
   readonly offset: number;
@@ -30,17 +32,49 @@ export interface Anchor {
 export const DEFAULT_ANCHORS: readonly Anchor[] = MARKER_BYTES.map((m) => ({ needle: m, offset: 0 }));
 
 /**
- * For each marker, the anchor that starts at the marker byte rarest in `sample` (ties: the
- * earliest, for the longest anchor). An empty sample gives the whole markers.
+ * Estimated search cost per byte of `needle` over text with byte probabilities `p`, following
+ * what `Buffer.indexOf` does (node's string_search.h): memchr() on the first byte while its hits
+ * stay under a "badness" budget of about 10 + 4 * length per call, then Boyer-Moore-Horspool,
+ * which advances by the bad-character shift of the byte under the needle's last position.
+ */
+export function searchCost(needle: Buffer, p: Float64Array): number {
+  const len = needle.length;
+  const firstHitsPerCall = p[needle[0]] * CHUNK;
+  if (firstHitsPerCall <= (10 + 4 * len) / 3) return 0.02 + p[needle[0]] * 20;
+  const occurrence = new Int32Array(256).fill(-1);
+  for (let i = 0; i < len - 1; i++) occurrence[needle[i]] = i;
+  const last = needle[len - 1];
+  let advance = 0;
+  for (let c = 0; c < 256; c++) {
+    if (p[c] === 0) continue;
+    advance += p[c] * (c === last ? Math.max(1, len - 1 - occurrence[last]) : len - 1 - occurrence[c]);
+  }
+  return 1 / Math.max(advance, 1e-9);
+}
+
+/**
+ * For each marker, the substring (at least MIN_ANCHOR bytes, or the whole marker) that is
+ * cheapest to search for in text like `sample`. An empty sample gives the whole markers.
  */
 export function chooseAnchors(sample: Buffer): Anchor[] {
   if (sample.length === 0) return [...DEFAULT_ANCHORS];
-  const freq = new Uint32Array(256);
-  for (let i = 0; i < sample.length; i++) freq[sample[i]]++;
+  const counts = new Float64Array(256);
+  for (let i = 0; i < sample.length; i++) counts[sample[i]]++;
+  const p = counts.map((c) => c / sample.length);
   return MARKER_BYTES.map((m) => {
-    let best = 0;
-    for (let p = 1; p <= m.length - MIN_ANCHOR; p++) if (freq[m[p]] < freq[m[best]]) best = p;
-    return { needle: m.subarray(best), offset: best };
+    let best: Anchor = { needle: m, offset: 0 };
+    let bestCost = searchCost(m, p);
+    for (let from = 0; from < m.length; from++) {
+      for (let to = m.length; to >= from + Math.min(MIN_ANCHOR, m.length); to--) {
+        const needle = m.subarray(from, to);
+        const cost = searchCost(needle, p);
+        if (cost < bestCost - 1e-12) {
+          best = { needle, offset: from };
+          bestCost = cost;
+        }
+      }
+    }
+    return best;
   });
 }
 
@@ -119,7 +153,7 @@ export class MarkerScanner {
       let at = buf.indexOf(needle, from + offset);
       while (at >= 0 && at < to) {
         const start = at - offset;
-        if (!hasPrefix(buf, start, marker, offset)) {
+        if (!matchesAt(buf, start, marker)) {
           at = buf.indexOf(needle, at + 1);
           continue;
         }
@@ -148,9 +182,9 @@ export class MarkerScanner {
   }
 }
 
-/** buf[start, start + n) equals marker[0, n) (the part of the marker before its anchor). */
-function hasPrefix(buf: Buffer, start: number, marker: Buffer, n: number): boolean {
-  if (start < 0) return false;
-  for (let i = 0; i < n; i++) if (buf[start + i] !== marker[i]) return false;
+/** The whole marker is at buf[start]. */
+function matchesAt(buf: Buffer, start: number, marker: Buffer): boolean {
+  if (start < 0 || start + marker.length > buf.length) return false;
+  for (let i = 0; i < marker.length; i++) if (buf[start + i] !== marker[i]) return false;
   return true;
 }

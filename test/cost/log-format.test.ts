@@ -14,7 +14,7 @@ import {
   parseTimestamp,
   tailTimestamp,
 } from '../../lib/cost/log-format';
-import { type Anchor, chooseAnchors, DEFAULT_ANCHORS, MarkerScanner } from '../../lib/cost/scanner';
+import { type Anchor, chooseAnchors, DEFAULT_ANCHORS, MarkerScanner, searchCost } from '../../lib/cost/scanner';
 
 describe('parseTimestamp', () => {
   test.each([
@@ -280,7 +280,7 @@ describe('MarkerScanner', () => {
 });
 
 describe('anchors', () => {
-  test('each marker is searched from its byte rarest in the sample', () => {
+  test('a marker is searched from a byte that is rare in the sample (memchr stays cheap)', () => {
     // Every lowercase letter but z, and a T, Z, I, N, F, O on every line; no W, M, C or S.
     const sample = Buffer.from('2024-03-01T00:00:00Z INFO quick brown fox jumps over the lady dog\n'.repeat(50));
     const anchors = chooseAnchors(sample);
@@ -291,6 +291,34 @@ describe('anchors', () => {
       ['Scheduler configurations', 0],
     ]);
     expect(chooseAnchors(Buffer.alloc(0))).toEqual([...DEFAULT_ANCHORS]);
+  });
+
+  test('when no byte of a marker is rare, the whole marker is searched (the longest Boyer-Moore skips)', () => {
+    // Every line has a T (timestamp) and "Worker"/"WARN": no byte of "Terminating Worker Instance" is rare.
+    const sample = Buffer.from(
+      [
+        '2024-03-01T00:00:01Z INFO  [worker] Worker 1a2b status Ready instance i-0abc type r5.xlarge',
+        '2024-03-01T00:00:02Z WARN  [spot] price check r5.xlarge 0.07 in us-east-1a interruption rate 5%',
+        '2024-03-01T00:00:03Z DEBUG [net] overlay 10.10.1.2 -> worker 1a2b rtt 300us',
+        '2024-03-01T00:00:04Z DEBUG [balloon] container 3f2a9c1d mem target 8192 current 8011',
+        '2024-03-01T00:00:05Z INFO  [api] GET /v1/sandboxes/3f2a9c1d 200 1.25ms',
+        '2024-03-01T00:00:06Z INFO  [scheduler] heartbeat ok: workers=12 containers=30 pending=0',
+        '',
+      ]
+        .join('\n')
+        .repeat(300),
+    );
+    const [, terminating] = chooseAnchors(sample);
+    expect([terminating.needle.toString(), terminating.offset]).toEqual(['Terminating Worker Instance', 0]);
+  });
+
+  test('searchCost: a rare first byte is cheap, a frequent one costs a Boyer-Moore pass', () => {
+    const p = new Float64Array(256);
+    p['a'.charCodeAt(0)] = 0.5;
+    p['b'.charCodeAt(0)] = 0.5;
+    expect(searchCost(Buffer.from('zzzzzzzz'), p)).toBeLessThan(0.1);
+    // BMH over text of a/b with a needle holding neither: shifts by its whole length.
+    expect(searchCost(Buffer.from('a'.padEnd(8, 'x')), p)).toBeCloseTo(1 / (0.5 * 7 + 0.5 * 8), 6);
   });
 
   test('every anchor offset finds the same lines as the whole markers', () => {
