@@ -11,6 +11,7 @@ import { registerConfigCommands } from '../lib/cli/config-commands';
 import { registerCostCommand } from '../lib/cli/cost';
 import { reportError } from '../lib/cli/errors';
 import { registerFleetCommands } from '../lib/cli/fleet';
+import { registerLocalCommands } from '../lib/cli/local';
 import { registerSchedulerCommands } from '../lib/cli/scheduler';
 import { packageRoot } from '../lib/config/load';
 
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerAmiCommands(program);
   registerFleetCommands(program);
   registerSchedulerCommands(program);
+  registerLocalCommands(program);
   return program;
 }
 
