@@ -4,7 +4,7 @@
  * `scanFiles` falls back to the calling thread otherwise, or when one thread is asked for.
  */
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { UserError } from '../cli/errors';
@@ -15,9 +15,13 @@ const WORKER_FILE = join(__dirname, 'scan-worker.js');
 /** More threads than this rarely helps: reading from the page cache becomes the limit. */
 export const MAX_THREADS = 8;
 
-/** Threads to use by default: one per core, at most MAX_THREADS. */
-export function defaultThreads(): number {
-  return Math.max(1, Math.min(MAX_THREADS, availableParallelism()));
+/**
+ * Threads to use by default: one per core that is not already busy (cores minus the 1-minute
+ * load average), at least 1, at most MAX_THREADS. On a shared or loaded machine extra threads
+ * only add contention.
+ */
+export function defaultThreads(cores = availableParallelism(), load = loadavg()[0]): number {
+  return Math.max(1, Math.min(MAX_THREADS, cores - Math.floor(load)));
 }
 
 export function threadsAvailable(): boolean {

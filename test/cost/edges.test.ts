@@ -4,8 +4,10 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { iso } from '../../lib/cost/compute';
 import type { CostReport } from '../../lib/cost/report';
 import { runCost } from '../../lib/cost/run';
+import { defaultThreads } from '../../lib/cost/scan-pool';
 import { PRICING_DIR, tempDir } from './helpers';
 
 const dir = tempDir();
@@ -73,4 +75,30 @@ test('totals', () => {
   expect(r.controllers.map((c) => [c.name, c.hours])).toEqual([['xspot', 10]]);
   expect(r.summary.realCost).toBeCloseTo(10 * 0.096 + 0.3 + 1.512 + 0.298, 6); // 3.07
   expect(r.summary.onDemandCost).toBeCloseTo(0.756 + 1.512 + 0.298, 6); // 2.566
+});
+
+test('iso formats like Date.prototype.toISOString', () => {
+  for (const t of [
+    0,
+    1,
+    999,
+    86_399_999,
+    86_400_000,
+    Date.parse('2024-02-29T23:59:59.999Z'),
+    Date.parse('1969-12-31T23:00:00.5Z'),
+    -1,
+    1.5,
+  ]) {
+    expect(iso(t)).toBe(new Date(t).toISOString());
+  }
+  for (let t = Date.parse('2024-03-01T00:00:00Z'); t < Date.parse('2024-03-03T00:00:00Z'); t += 7_777_777) {
+    expect(iso(t)).toBe(new Date(t).toISOString());
+  }
+});
+
+test('default threads: one per idle core', () => {
+  expect(defaultThreads(8, 0.3)).toBe(8);
+  expect(defaultThreads(8, 3.7)).toBe(5);
+  expect(defaultThreads(2, 2.5)).toBe(1);
+  expect(defaultThreads(64, 0)).toBe(8);
 });
