@@ -27,7 +27,11 @@ app.synth();
 function time(args, env) {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'xspot-bench-'));
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, args, { cwd: root, env: { ...process.env, ...env, CDK_OUTDIR: out }, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, args, {
+    cwd: root,
+    env: { ...process.env, ...env, CDK_OUTDIR: out },
+    encoding: 'utf8',
+  });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   fs.rmSync(out, { recursive: true, force: true });
   if (r.status !== 0) throw new Error(`synth failed: ${r.stderr.slice(-2000)}`);
@@ -44,5 +48,7 @@ for (let i = 0; i < runs; i++) {
   full.push(time([app], {}));
 }
 const ratio = median(full) / median(base);
-console.log(`synth: empty CDK app median ${median(base).toFixed(0)} ms, xspot-cdk full app median ${median(full).toFixed(0)} ms (${runs} runs each)`);
+console.log(
+  `synth: empty CDK app median ${median(base).toFixed(0)} ms, xspot-cdk full app median ${median(full).toFixed(0)} ms (${runs} runs each)`,
+);
 console.log(`synth ratio (full / empty): ${ratio.toFixed(2)} (goal <= 1.30)`);

@@ -56,6 +56,7 @@ export const DEFAULT_DOCKERFILE = [
   '# Default X-Spot image: the base snapshot of a validated controller, unchanged.',
   '# Name your own Dockerfile in the config (containers.dockerfiles) to customize it.',
   'ARG BASE_IMAGE',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: Dockerfile syntax, not a JS template
   'FROM ${BASE_IMAGE}',
   '',
 ].join('\n');

@@ -11,14 +11,21 @@ import { EXISTING_VPC_CONFIG } from '../support/configs';
 test.each([
   ['default config', DEFAULT_YAML],
   ['existing VPC + NFS storage', EXISTING_VPC_CONFIG],
-])('cfn-lint finds no errors in any template (%s)', (_name, config) => {
-  const { app } = buildApp(config);
-  const dir = app.synth().directory;
-  const templates = fs.readdirSync(dir).filter((f) => f.endsWith('.template.json')).map((f) => path.join(dir, f));
-  expect(templates.length).toBeGreaterThanOrEqual(1);
-  const r = spawnSync('cfn-lint', ['--format', 'parseable', ...templates], { encoding: 'utf8' });
-  if (r.error) throw new Error(`cfn-lint could not run (is it installed? pip install cfn-lint): ${r.error.message}`);
-  const errors = r.stdout.split('\n').filter((l) => /:E\d{4}:/.test(l));
-  expect(errors).toEqual([]);
-  expect((r.status ?? 0) & 2).toBe(0);
-}, 180_000);
+])(
+  'cfn-lint finds no errors in any template (%s)',
+  (_name, config) => {
+    const { app } = buildApp(config);
+    const dir = app.synth().directory;
+    const templates = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.template.json'))
+      .map((f) => path.join(dir, f));
+    expect(templates.length).toBeGreaterThanOrEqual(1);
+    const r = spawnSync('cfn-lint', ['--format', 'parseable', ...templates], { encoding: 'utf8' });
+    if (r.error) throw new Error(`cfn-lint could not run (is it installed? pip install cfn-lint): ${r.error.message}`);
+    const errors = r.stdout.split('\n').filter((l) => /:E\d{4}:/.test(l));
+    expect(errors).toEqual([]);
+    expect((r.status ?? 0) & 2).toBe(0);
+  },
+  180_000,
+);

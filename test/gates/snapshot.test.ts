@@ -7,7 +7,11 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../support/app';
 
 const normalise = (value: unknown): unknown =>
-  JSON.parse(JSON.stringify(value).replace(/[0-9a-f]{64}/g, '<asset-hash>').replace(/\b[0-9a-f]{12}-[0-9a-f]{12}\b/g, '<runtime-version>'));
+  JSON.parse(
+    JSON.stringify(value)
+      .replace(/[0-9a-f]{64}/g, '<asset-hash>')
+      .replace(/\b[0-9a-f]{12}-[0-9a-f]{12}\b/g, '<runtime-version>'),
+  );
 
 const { stacks } = buildApp();
 

@@ -8,7 +8,11 @@ const template = (config: string | object = {}) => Template.fromStack(buildApp(c
 describe('network', () => {
   test('new VPC: the configured CIDR, public + private subnets in each AZ, one NAT by default', () => {
     const t = template({ network: { newVpc: { cidr: '10.20.0.0/16', maxAzs: 3 } } });
-    t.hasResourceProperties('AWS::EC2::VPC', { CidrBlock: '10.20.0.0/16', EnableDnsHostnames: true, EnableDnsSupport: true });
+    t.hasResourceProperties('AWS::EC2::VPC', {
+      CidrBlock: '10.20.0.0/16',
+      EnableDnsHostnames: true,
+      EnableDnsSupport: true,
+    });
     t.resourceCountIs('AWS::EC2::Subnet', 6);
     t.resourceCountIs('AWS::EC2::NatGateway', 1);
     t.hasResourceProperties('AWS::EC2::Subnet', { AvailabilityZone: 'us-east-1c', MapPublicIpOnLaunch: false });
@@ -45,22 +49,39 @@ describe('network', () => {
 describe('security group', () => {
   test('all traffic within every VPC CIDR block, application ports only from their CIDRs, descriptions on every rule', () => {
     const t = template(EXISTING_VPC_CONFIG);
-    const sgs = t.findResources('AWS::EC2::SecurityGroup', { Properties: { GroupDescription: Match.stringLikeRegexp('^X-Spot controllers and workers') } });
+    const sgs = t.findResources('AWS::EC2::SecurityGroup', {
+      Properties: { GroupDescription: Match.stringLikeRegexp('^X-Spot controllers and workers') },
+    });
     const [sg] = Object.values(sgs) as { Properties: { SecurityGroupIngress: Record<string, unknown>[] } }[];
     expect(sg.Properties.SecurityGroupIngress).toEqual([
       { CidrIp: '172.31.0.0/16', IpProtocol: '-1', Description: 'X-Spot: all traffic within the VPC (172.31.0.0/16)' },
       { CidrIp: '100.64.0.0/16', IpProtocol: '-1', Description: 'X-Spot: all traffic within the VPC (100.64.0.0/16)' },
-      { CidrIp: '198.51.100.0/24', IpProtocol: 'tcp', FromPort: 22, ToPort: 22, Description: 'SSH from the site bastion' },
-      { CidrIp: '198.51.100.10/32', IpProtocol: 'tcp', FromPort: 27000, ToPort: 27009, Description: 'FlexLM license server and vendor daemon' },
+      {
+        CidrIp: '198.51.100.0/24',
+        IpProtocol: 'tcp',
+        FromPort: 22,
+        ToPort: 22,
+        Description: 'SSH from the site bastion',
+      },
+      {
+        CidrIp: '198.51.100.10/32',
+        IpProtocol: 'tcp',
+        FromPort: 27000,
+        ToPort: 27009,
+        Description: 'FlexLM license server and vendor daemon',
+      },
     ]);
   });
 
   test('no ingress from 0.0.0.0/0 by default', () => {
     const t = template();
     const inline = Object.values(t.findResources('AWS::EC2::SecurityGroup')).flatMap(
-      (r) => ((r as { Properties: { SecurityGroupIngress?: { CidrIp?: string }[] } }).Properties.SecurityGroupIngress ?? []),
+      (r) =>
+        (r as { Properties: { SecurityGroupIngress?: { CidrIp?: string }[] } }).Properties.SecurityGroupIngress ?? [],
     );
-    const separate = Object.values(t.findResources('AWS::EC2::SecurityGroupIngress')).map((r) => (r as { Properties: { CidrIp?: string } }).Properties);
+    const separate = Object.values(t.findResources('AWS::EC2::SecurityGroupIngress')).map(
+      (r) => (r as { Properties: { CidrIp?: string } }).Properties,
+    );
     const cidrs = [...inline, ...separate].map((r) => r.CidrIp).filter(Boolean);
     expect(cidrs).toEqual(['10.0.0.0/16']);
   });
@@ -68,14 +89,21 @@ describe('security group', () => {
 
 describe('IAM', () => {
   const statements = (t: Template) => {
-    const policies = t.findResources('AWS::IAM::Policy', { Properties: { PolicyName: Match.stringLikeRegexp('ControllerPolicy') } });
+    const policies = t.findResources('AWS::IAM::Policy', {
+      Properties: { PolicyName: Match.stringLikeRegexp('ControllerPolicy') },
+    });
     const [p] = Object.values(policies) as { Properties: { PolicyDocument: { Statement: { Sid: string }[] } } }[];
-    return Object.fromEntries(p.Properties.PolicyDocument.Statement.map((s) => [s.Sid, s])) as Record<string, Record<string, unknown>>;
+    return Object.fromEntries(p.Properties.PolicyDocument.Statement.map((s) => [s.Sid, s])) as Record<
+      string,
+      Record<string, unknown>
+    >;
   };
 
   test('the controller may describe instance types (added to the guide policy 2023-08-11) and other EC2 state', () => {
     const s = statements(template());
-    expect(s.Describe.Action).toEqual(expect.arrayContaining(['ec2:DescribeInstanceTypes', 'ec2:DescribeInstances', 'ec2:DescribeSpotPriceHistory']));
+    expect(s.Describe.Action).toEqual(
+      expect.arrayContaining(['ec2:DescribeInstanceTypes', 'ec2:DescribeInstances', 'ec2:DescribeSpotPriceHistory']),
+    );
     expect(s.Describe.Resource).toBe('*');
   });
 
@@ -84,13 +112,17 @@ describe('IAM', () => {
     expect(s.LaunchTaggedWorkers.Condition).toEqual({ StringEquals: { 'aws:RequestTag/xspot:deployment': 'prod' } });
     expect(s.ManageOwnResources.Action).toEqual(expect.arrayContaining(['ec2:TerminateInstances', 'ec2:CreateTags']));
     expect(s.ManageOwnResources.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/xspot:deployment': 'prod' } });
-    expect(s.TagOnCreate.Condition).toEqual({ StringEquals: { 'ec2:CreateAction': expect.arrayContaining(['RunInstances', 'CreateFleet']) } });
+    expect(s.TagOnCreate.Condition).toEqual({
+      StringEquals: { 'ec2:CreateAction': expect.arrayContaining(['RunInstances', 'CreateFleet']) },
+    });
   });
 
   test('iam:PassRole is scoped to the worker role, passed to EC2 only', () => {
     const t = template();
     const s = statements(t);
-    const workerRoleId = Object.keys(t.findResources('AWS::IAM::Role', { Properties: { Description: Match.stringLikeRegexp('^X-Spot workers') } }))[0];
+    const workerRoleId = Object.keys(
+      t.findResources('AWS::IAM::Role', { Properties: { Description: Match.stringLikeRegexp('^X-Spot workers') } }),
+    )[0];
     expect(s.PassWorkerRoleOnly).toMatchObject({
       Action: 'iam:PassRole',
       Resource: { 'Fn::GetAtt': [workerRoleId, 'Arn'] },
@@ -108,15 +140,23 @@ describe('IAM', () => {
     t.hasResourceProperties('AWS::IAM::Role', {
       RoleName: 'hpc-site-controller',
       PermissionsBoundary: 'arn:aws:iam::123456789012:policy/hpc-boundary',
-      ManagedPolicyArns: [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/AmazonSSMManagedInstanceCore']] }],
+      ManagedPolicyArns: [
+        { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/AmazonSSMManagedInstanceCore']] },
+      ],
     });
-    t.hasResourceProperties('AWS::IAM::Role', { RoleName: 'hpc-site-worker', PermissionsBoundary: 'arn:aws:iam::123456789012:policy/hpc-boundary' });
+    t.hasResourceProperties('AWS::IAM::Role', {
+      RoleName: 'hpc-site-worker',
+      PermissionsBoundary: 'arn:aws:iam::123456789012:policy/hpc-boundary',
+    });
     t.hasResourceProperties('AWS::IAM::InstanceProfile', { InstanceProfileName: 'hpc-site-worker' });
   });
 
   test('without Session Manager no managed policy is attached', () => {
     const t = template({ iam: { sessionManager: false } });
-    t.hasResourceProperties('AWS::IAM::Role', { Description: Match.stringLikeRegexp('^X-Spot controllers'), ManagedPolicyArns: Match.absent() });
+    t.hasResourceProperties('AWS::IAM::Role', {
+      Description: Match.stringLikeRegexp('^X-Spot controllers'),
+      ManagedPolicyArns: Match.absent(),
+    });
   });
 });
 
@@ -140,9 +180,13 @@ describe('shared storage', () => {
 
   test('the file-system policy refuses non-TLS clients', () => {
     const t = template();
-    const [fs] = Object.values(t.findResources('AWS::EFS::FileSystem')) as { Properties: { FileSystemPolicy: { Statement: Record<string, unknown>[] } } }[];
+    const [fs] = Object.values(t.findResources('AWS::EFS::FileSystem')) as {
+      Properties: { FileSystemPolicy: { Statement: Record<string, unknown>[] } };
+    }[];
     expect(fs.Properties.FileSystemPolicy.Statement).toEqual(
-      expect.arrayContaining([expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      expect.arrayContaining([
+        expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+      ]),
     );
   });
 
@@ -157,13 +201,24 @@ describe('log bucket', () => {
   test('encrypted, versioned, public access blocked, access-logged, lifecycle from config', () => {
     const t = template({ logs: { transitionToInfrequentAccessDays: 45, expireDays: 400 } });
     t.hasResourceProperties('AWS::S3::Bucket', {
-      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
       VersioningConfiguration: { Status: 'Enabled' },
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
       LoggingConfiguration: Match.objectLike({ LogFilePrefix: 'log-bucket/' }),
       LifecycleConfiguration: {
         Rules: [
-          Match.objectLike({ ExpirationInDays: 400, Transitions: [{ StorageClass: 'STANDARD_IA', TransitionInDays: 45 }], Status: 'Enabled' }),
+          Match.objectLike({
+            ExpirationInDays: 400,
+            Transitions: [{ StorageClass: 'STANDARD_IA', TransitionInDays: 45 }],
+            Status: 'Enabled',
+          }),
         ],
       },
     });
@@ -183,6 +238,15 @@ describe('log bucket', () => {
 test('outputs an operator needs', () => {
   const outputs = Object.keys(template().toJSON().Outputs);
   expect(outputs).toEqual(
-    expect.arrayContaining(['VpcId', 'PrivateSubnetIds', 'SecurityGroupId', 'ControllerRoleArn', 'WorkerRoleArn', 'FileSystemId', 'FileSystemDnsName', 'LogBucketName']),
+    expect.arrayContaining([
+      'VpcId',
+      'PrivateSubnetIds',
+      'SecurityGroupId',
+      'ControllerRoleArn',
+      'WorkerRoleArn',
+      'FileSystemId',
+      'FileSystemDnsName',
+      'LogBucketName',
+    ]),
   );
 });

@@ -17,7 +17,11 @@ describe('describeAwsError', () => {
   test('access denied names the permission and the region on one line', () => {
     const line = describeAwsError(
       { name: 'AccessDeniedException', message: 'User: arn:x is not authorized\nmore' },
-      { action: 'starting the image pipeline', permission: 'imagebuilder:StartImagePipelineExecution', region: 'us-east-1' },
+      {
+        action: 'starting the image pipeline',
+        permission: 'imagebuilder:StartImagePipelineExecution',
+        region: 'us-east-1',
+      },
     );
     expect(line).toBe(
       'starting the image pipeline in us-east-1: access denied; the caller needs imagebuilder:StartImagePipelineExecution (User: arn:x is not authorized)',
