@@ -109,7 +109,7 @@ export function registerLocalCommands(program: Command, deps: LocalCliDeps = {})
         await (deps.run ?? runLocalDeploy)(
           {
             deployment,
-            ...(then ? { then } : {}),
+            ...(then ? { update: then } : {}),
             ...(opts.port !== undefined ? { port: opts.port } : {}),
             keep: opts.keep === true,
             ...(opts.workDir ? { workDir: path.resolve(opts.workDir) } : {}),

@@ -153,11 +153,9 @@ export async function startMoto(opts: MotoOptions): Promise<MotoServer> {
     stopping ??= (async () => {
       if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
       child.kill('SIGTERM');
-      const done = await Promise.race([exited(child).then(() => true), sleep(5000).then(() => false)]);
-      if (!done) {
-        child.kill('SIGKILL');
-        await exited(child);
-      }
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited(child);
+      clearTimeout(timer);
     })();
     return stopping;
   };

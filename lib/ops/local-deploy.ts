@@ -239,7 +239,7 @@ export async function readSessionSummary(session: LocalSession, stacks: readonly
 export interface LocalDeployOptions {
   readonly deployment: LocalDeployment;
   /** A second config deployed over the first in the same emulator: an update in place. */
-  readonly then?: LocalDeployment;
+  readonly update?: LocalDeployment;
   /** Port on 127.0.0.1. @default - a free port */
   readonly port?: number;
   /** Keep the emulator running after the summary until Ctrl-C. */
@@ -298,14 +298,14 @@ export async function runLocalDeploy(opts: LocalDeployOptions, ctx: StepContext)
     for (const l of renderLocalSummary(summary)) io.out(l);
     printEmulatorNotes(io, first.rewrite);
 
-    if (opts.then) {
+    if (opts.update) {
       checkAborted(signal);
-      io.err(`[4] updating in place with ${opts.then.configPath}`);
-      const second = await deployConfigLocally(session, opts.then, 'deploy-2', { ...ctx, appEntry });
+      io.err(`[4] updating in place with ${opts.update.configPath}`);
+      const second = await deployConfigLocally(session, opts.update, 'deploy-2', { ...ctx, appEntry });
       timings.push(`update synth ${duration(second.synthMs)}`, `update deploy ${duration(second.deployMs)}`);
       const after = await readSessionSummary(session, second.rewrite.stacks);
       io.out('');
-      io.out(`updated in place with ${opts.then.configPath}:`);
+      io.out(`updated in place with ${opts.update.configPath}:`);
       for (const l of describeChanges(summary, after)) io.out(`  ${l}`);
     }
     io.err(`done in ${duration(Date.now() - started)} (${timings.join(', ')})`);
