@@ -71,7 +71,7 @@ interface FileSpan {
 }
 
 /** Bytes of file heads kept to pick the marker anchors (see scanner.ts). */
-const SAMPLE_BYTES = 1024 * 1024;
+const SAMPLE_BYTES = 256 * 1024;
 
 /**
  * First and last timestamps of a file, from its first and last HEAD_TAIL_LINES lines. The head

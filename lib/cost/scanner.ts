@@ -17,10 +17,24 @@ import { MARKERS, MAX_LINE_BYTES } from './log-format';
 
 const NL = 10;
 const MARKER_BYTES: readonly Buffer[] = MARKERS.map((m) => Buffer.from(m, 'latin1'));
-/** Anchors are at least this long (or the whole marker), so a hit is rarely a false one. */
-const MIN_ANCHOR = 8;
+/** Shortest anchor considered; shorter needles match too often by chance. */
+const MIN_ANCHOR = 4;
+/** Needles shorter than this are searched by memchr + compare only (node's string_search.h). */
+const BM_MIN_LENGTH = 7;
 /** Bytes searched per `indexOf` call: the chunk size the readers use. */
 const CHUNK = 64 * 1024;
+/** Bytes of the sample in which short needles are counted. */
+const COUNT_SAMPLE = 128 * 1024;
+
+/**
+ * Costs in nanoseconds, measured on the benchmark log set (bench/cost-bench.mjs): memchr per
+ * byte, a first-byte hit that fails the comparison, a needle hit handed back to JavaScript, and
+ * one Boyer-Moore-Horspool step.
+ */
+const NS_MEMCHR_BYTE = 0.03;
+const NS_FIRST_BYTE_HIT = 20;
+const NS_JS_HIT = 180;
+const NS_BMH_STEP = 5;
 
 /** Where a marker is searched from: `needle` is `marker[offset, offset + needle.length)`. */
 export interface Anchor {
@@ -32,15 +46,20 @@ export interface Anchor {
 export const DEFAULT_ANCHORS: readonly Anchor[] = MARKER_BYTES.map((m) => ({ needle: m, offset: 0 }));
 
 /**
- * Estimated search cost per byte of `needle` over text with byte probabilities `p`, following
- * what `Buffer.indexOf` does (node's string_search.h): memchr() on the first byte while its hits
- * stay under a "badness" budget of about 10 + 4 * length per call, then Boyer-Moore-Horspool,
- * which advances by the bad-character shift of the byte under the needle's last position.
+ * Estimated search cost (ns per byte) of `needle` in text with byte probabilities `p`, where the
+ * needle itself occurs `q` times per byte, following what `Buffer.indexOf` does (node's
+ * string_search.h): a needle under 7 bytes is found by memchr() on its first byte and a compare;
+ * a longer one the same way while first-byte hits stay under a "badness" budget of about
+ * 10 + 4 * length per call, then by Boyer-Moore-Horspool, which advances by the bad-character
+ * shift of the byte under the needle's last position. Each needle hit costs a trip to JavaScript.
  */
-export function searchCost(needle: Buffer, p: Float64Array): number {
+export function searchCost(needle: Buffer, p: Float64Array, q = 0): number {
   const len = needle.length;
-  const firstHitsPerCall = p[needle[0]] * CHUNK;
-  if (firstHitsPerCall <= (10 + 4 * len) / 3) return 0.02 + p[needle[0]] * 20;
+  const first = p[needle[0]];
+  const hits = q * NS_JS_HIT;
+  if (len < BM_MIN_LENGTH || first * CHUNK <= (10 + 4 * len) / 3) {
+    return NS_MEMCHR_BYTE + first * NS_FIRST_BYTE_HIT + hits;
+  }
   const occurrence = new Int32Array(256).fill(-1);
   for (let i = 0; i < len - 1; i++) occurrence[needle[i]] = i;
   const last = needle[len - 1];
@@ -49,26 +68,39 @@ export function searchCost(needle: Buffer, p: Float64Array): number {
     if (p[c] === 0) continue;
     advance += p[c] * (c === last ? Math.max(1, len - 1 - occurrence[last]) : len - 1 - occurrence[c]);
   }
-  return 1 / Math.max(advance, 1e-9);
+  return NS_BMH_STEP / Math.max(advance, 1e-9) + hits;
+}
+
+function occurrences(haystack: Buffer, needle: Buffer): number {
+  let n = 0;
+  for (let at = haystack.indexOf(needle); at >= 0; at = haystack.indexOf(needle, at + 1)) n++;
+  return n;
 }
 
 /**
  * For each marker, the substring (at least MIN_ANCHOR bytes, or the whole marker) that is
- * cheapest to search for in text like `sample`. An empty sample gives the whole markers.
+ * cheapest to search for in text like `sample` (ties: the longest, the earliest). An empty sample
+ * gives the whole markers.
  */
 export function chooseAnchors(sample: Buffer): Anchor[] {
   if (sample.length === 0) return [...DEFAULT_ANCHORS];
   const counts = new Float64Array(256);
   for (let i = 0; i < sample.length; i++) counts[sample[i]]++;
   const p = counts.map((c) => c / sample.length);
+  const small = sample.subarray(0, COUNT_SAMPLE);
   return MARKER_BYTES.map((m) => {
     let best: Anchor = { needle: m, offset: 0 };
     let bestCost = searchCost(m, p);
-    for (let from = 0; from < m.length; from++) {
-      for (let to = m.length; to >= from + Math.min(MIN_ANCHOR, m.length); to--) {
+    for (let to = m.length; to >= Math.min(MIN_ANCHOR, m.length); to--) {
+      for (let from = 0; from <= to - Math.min(MIN_ANCHOR, m.length); from++) {
         const needle = m.subarray(from, to);
-        const cost = searchCost(needle, p);
-        if (cost < bestCost - 1e-12) {
+        // Long needles are (nearly) only the marker itself; short ones are counted in the sample,
+        // unless they cannot win even with no hits at all.
+        let cost = searchCost(needle, p);
+        if (needle.length < BM_MIN_LENGTH && cost < bestCost - 1e-9) {
+          cost = searchCost(needle, p, occurrences(small, needle) / small.length);
+        }
+        if (cost < bestCost - 1e-9) {
           best = { needle, offset: from };
           bestCost = cost;
         }

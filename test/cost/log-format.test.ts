@@ -293,8 +293,9 @@ describe('anchors', () => {
     expect(chooseAnchors(Buffer.alloc(0))).toEqual([...DEFAULT_ANCHORS]);
   });
 
-  test('when no byte of a marker is rare, the whole marker is searched (the longest Boyer-Moore skips)', () => {
-    // Every line has a T (timestamp) and "Worker"/"WARN": no byte of "Terminating Worker Instance" is rare.
+  test('when no byte of a marker is rare, a short substring that seldom occurs beats a Boyer-Moore pass', () => {
+    // Every line has a T (timestamp) and many have "Worker"/"WARN": no byte of "Terminating Worker
+    // Instance" is rare. "Instan" stops memchr at each INFO line's I, but itself almost never occurs.
     const sample = Buffer.from(
       [
         '2024-03-01T00:00:01Z INFO  [worker] Worker 1a2b status Ready instance i-0abc type r5.xlarge',
@@ -309,19 +310,22 @@ describe('anchors', () => {
         .repeat(300),
     );
     const [, terminating] = chooseAnchors(sample);
-    expect([terminating.needle.toString(), terminating.offset]).toEqual(['Terminating Worker Instance', 0]);
+    expect([terminating.needle.toString(), terminating.offset]).toEqual(['Instan', 19]);
   });
 
-  test('searchCost: a rare first byte is cheap, a frequent one costs a Boyer-Moore pass', () => {
+  test('searchCost (ns per byte): memchr while the first byte is rare, else Boyer-Moore-Horspool', () => {
     const p = new Float64Array(256);
     p['a'.charCodeAt(0)] = 0.5;
     p['b'.charCodeAt(0)] = 0.5;
-    expect(searchCost(Buffer.from('zzzzzzzz'), p)).toBeLessThan(0.1);
-    // BMH over text of a/b with a needle holding neither: shifts by its whole length.
-    expect(searchCost(Buffer.from('a'.padEnd(8, 'x')), p)).toBeCloseTo(1 / (0.5 * 7 + 0.5 * 8), 6);
+    // Absent first byte: one memchr pass.
+    expect(searchCost(Buffer.from('zzzzzzzz'), p)).toBeCloseTo(0.03, 6);
+    // Frequent first byte, 8 bytes long: BMH; "a" shifts by 7 (its last place is 0), "b" by all 8.
+    expect(searchCost(Buffer.from('axxxxxxx'), p)).toBeCloseTo(5 / (0.5 * 7 + 0.5 * 8), 6);
+    // Under 7 bytes: always memchr + compare, 20 ns per first-byte stop, 180 ns per hit returned.
+    expect(searchCost(Buffer.from('ab'), p, 0.01)).toBeCloseTo(0.03 + 0.5 * 20 + 0.01 * 180, 6);
   });
 
-  test('every anchor offset finds the same lines as the whole markers', () => {
+  test('every substring of a marker used as anchor finds the same lines as the whole marker', () => {
     const log = Buffer.from(
       [
         'Finalize FinalizeWorker 2024 FinalizeWorkerMetadat',
@@ -343,9 +347,13 @@ describe('anchors', () => {
     expect(want).toHaveLength(4);
     const markers = MARKERS.map((m) => Buffer.from(m));
     for (let k = 0; k < markers.length; k++) {
-      for (let offset = 0; offset <= markers[k].length - 1; offset++) {
-        const anchors = DEFAULT_ANCHORS.map((a, j) => (j === k ? { needle: markers[k].subarray(offset), offset } : a));
-        expect(collect(anchors)).toEqual(want);
+      for (let from = 0; from < markers[k].length; from++) {
+        for (let to = from + 1; to <= markers[k].length; to++) {
+          const anchors = DEFAULT_ANCHORS.map((a, j) =>
+            j === k ? { needle: markers[k].subarray(from, to), offset: from } : a,
+          );
+          expect(collect(anchors)).toEqual(want);
+        }
       }
     }
   });
