@@ -48,6 +48,13 @@ function port(v: string): number {
 
 function deploymentOf(configPath?: string): LocalDeployment {
   const { path: file, config } = loadConfig(configPath);
+  const existing = config.network.existingVpc;
+  if (existing) {
+    throw new UserError(
+      `${file}: network.existingVpc (${existing.vpcId}) cannot be deployed locally: the emulator starts empty, ` +
+        'so the VPC and subnets it names do not exist there; use a config with network.newVpc (as config/default.yaml)',
+    );
+  }
   return {
     configPath: path.resolve(file),
     name: config.deployment.name,
@@ -98,7 +105,7 @@ export function registerLocalCommands(program: Command, deps: LocalCliDeps = {})
       const handler = (sig: NodeJS.Signals) => {
         if (received) return;
         received = sig;
-        io.err(`${sig === 'SIGINT' ? 'Ctrl-C' : sig}: stopping the CDK CLI and the local emulator`);
+        io.err(`${sig === 'SIGINT' ? 'Ctrl-C' : sig}: stopping`);
         controller.abort();
       };
       const onInt = () => handler('SIGINT');

@@ -26,8 +26,8 @@ const DROPPED_ENV = /^(AWS_|CDK_DEFAULT_|CDK_DEPLOY_)/;
 
 /**
  * The environment for a child process aimed at the emulator: the endpoint, fake credentials, the
- * region, no shared config/credentials files, no instance metadata, no telemetry or version check,
- * and no proxy for localhost.
+ * region, no shared config/credentials files, no instance metadata, a private CDK home, no
+ * telemetry or version check, and no proxy for localhost.
  */
 export function localAwsEnv(target: LocalAwsTarget, workDir: string, base: NodeJS.ProcessEnv = process.env) {
   const env: NodeJS.ProcessEnv = {};
@@ -43,6 +43,9 @@ export function localAwsEnv(target: LocalAwsTarget, workDir: string, base: NodeJ
     AWS_EC2_METADATA_DISABLED: 'true',
     AWS_SHARED_CREDENTIALS_FILE: path.join(workDir, 'no-aws-credentials'),
     AWS_CONFIG_FILE: path.join(workDir, 'no-aws-config'),
+    // its own CDK home: the CLI caches the account of an access key there, and the emulator's
+    // account depends on the config; nothing leaks into the operator's ~/.cdk either
+    CDK_HOME: path.join(workDir, 'cdk-home'),
     CDK_DISABLE_VERSION_CHECK: '1',
     CDK_DISABLE_CLI_TELEMETRY: 'true',
     NO_PROXY: noProxy,

@@ -9,9 +9,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command } from 'commander';
+import { stringify } from 'yaml';
 import { UserError } from '../../lib/cli/errors';
 import { registerLocalCommands } from '../../lib/cli/local';
 import { type LocalDeployOptions, runLocalDeploy, type StepContext } from '../../lib/ops/local-deploy';
+import { EXISTING_VPC_CONFIG } from '../support/configs';
 import { collectingOutput, DEFAULT_CONFIG, deploymentFor, writeConfig } from './helpers';
 
 const MINUTES = 60_000;
@@ -135,6 +137,17 @@ describe('local deploy options', () => {
     const { p } = program(run);
     await expect(p.parseAsync(['local', 'deploy', '--then-config', other], { from: 'user' })).rejects.toThrow(
       /deployment.name\/region \(other, us-east-1\) must match the first config \(xspot, us-east-1\)/,
+    );
+    expect(run).not.toHaveBeenCalled();
+  });
+
+  test('a config for an existing VPC is refused: the emulator starts empty', async () => {
+    const file = path.join(work, 'existing.yaml');
+    fs.writeFileSync(file, stringify({ ...EXISTING_VPC_CONFIG, deployment: { name: 'site', region: 'eu-west-1' } }));
+    const run = jest.fn();
+    const { p } = program(run);
+    await expect(p.parseAsync(['local', 'deploy', '-c', file], { from: 'user' })).rejects.toThrow(
+      /network.existingVpc \(vpc-0a1b2c3d4e5f60718\) cannot be deployed locally: the emulator starts empty/,
     );
     expect(run).not.toHaveBeenCalled();
   });
