@@ -294,10 +294,23 @@ interface WorkerCost {
   readonly containers: Set<string>;
 }
 
+/** A placement clipped to its worker's billed time, with the share of the worker's cost it bore. */
 interface PlacementCost {
-  readonly placement: Placement;
-  readonly acc: Acc;
+  readonly container: ContainerRecord;
+  readonly workerKey: string;
+  readonly workerId: string;
+  readonly start: number;
+  readonly end: number;
+  real: number;
+  od: number;
+}
+
+interface ContainerTotal {
+  real: number;
+  od: number;
   ms: number;
+  start: number;
+  end: number;
 }
 
 export function buildReport(model: Model, opts: BuildOptions): CostReport {
@@ -354,134 +367,159 @@ export function buildReport(model: Model, opts: BuildOptions): CostReport {
     const start = Math.max(p.start, wc.model.start);
     const end = Math.min(p.end, wc.model.end);
     if (end <= start) continue;
-    const list = byWorker.get(p.workerKey) ?? [];
-    list.push({ placement: { ...p, start, end }, acc: new Acc(), ms: 0 });
-    byWorker.set(p.workerKey, list);
+    const pc: PlacementCost = {
+      container: p.container,
+      workerKey: p.workerKey,
+      workerId: p.workerId,
+      start,
+      end,
+      real: 0,
+      od: 0,
+    };
+    const list = byWorker.get(p.workerKey);
+    if (list === undefined) byWorker.set(p.workerKey, [pc]);
+    else list.push(pc);
   }
   const placementCosts: PlacementCost[] = [];
-  for (const [key, list] of byWorker) {
+  for (const [key, byStart] of byWorker) {
     const wc = workers.get(key)!;
-    const edges: { t: number; pc: PlacementCost; on: boolean }[] = [];
-    for (const pc of list) {
-      edges.push({ t: pc.placement.start, pc, on: true }, { t: pc.placement.end, pc, on: false });
-      wc.containers.add(pc.placement.container.id);
+    for (const pc of byStart) {
+      wc.containers.add(pc.container.id);
       placementCosts.push(pc);
     }
-    edges.sort((a, b) => a.t - b.t || Number(a.on) - Number(b.on));
+    // Sweep the placements' starts and ends in time order (an end before a start at the same time).
+    byStart.sort((a, b) => a.start - b.start);
+    const byEnd = [...byStart].sort((a, b) => a.end - b.end);
     const active = new Set<PlacementCost>();
     let cpu = 0;
-    let prev = edges[0]?.t ?? 0;
-    for (const e of edges) {
-      if (e.t > prev && active.size > 0) {
-        const h = (e.t - prev) / HOUR_MS;
+    let prev = byStart[0].start;
+    for (let i = 0, j = 0; j < byEnd.length; ) {
+      const opening = i < byStart.length && byStart[i].start < byEnd[j].end;
+      const t = opening ? byStart[i].start : byEnd[j].end;
+      if (t > prev && active.size > 0) {
+        const h = (t - prev) / HOUR_MS;
         wc.allocated.add(wc.rate * h, wc.odRate * h);
         for (const pc of active) {
-          const share = (pc.placement.container.cpu ?? 1) / cpu;
-          pc.acc.add(wc.rate * h * share, wc.odRate * h * share);
-          pc.ms += e.t - prev;
-          if (sel?.containers.has(pc.placement.container.id)) {
-            daily.spread(prev, e.t, wc.rate * share, wc.odRate * share);
-          }
+          const share = (pc.container.cpu ?? 1) / cpu;
+          pc.real += wc.rate * h * share;
+          pc.od += wc.odRate * h * share;
+          if (sel?.containers.has(pc.container.id)) daily.spread(prev, t, wc.rate * share, wc.odRate * share);
         }
       }
-      prev = e.t;
-      const weight = e.pc.placement.container.cpu ?? 1;
-      if (e.on) {
-        active.add(e.pc);
-        cpu += weight;
+      prev = t;
+      if (opening) {
+        const pc = byStart[i++];
+        active.add(pc);
+        cpu += pc.container.cpu ?? 1;
       } else {
-        active.delete(e.pc);
-        cpu -= weight;
+        const pc = byEnd[j++];
+        active.delete(pc);
+        cpu -= pc.container.cpu ?? 1;
       }
     }
   }
-  placementCosts.sort(
-    (a, b) => a.placement.start - b.placement.start || (a.placement.container.id < b.placement.container.id ? -1 : 1),
-  );
+  placementCosts.sort((a, b) => a.start - b.start || (a.container.id < b.container.id ? -1 : 1));
 
   const segmentRow = (pc: PlacementCost): SegmentRow => {
-    const wc = workers.get(pc.placement.workerKey)!;
+    const wc = workers.get(pc.workerKey)!;
     return {
-      containerId: pc.placement.container.id,
-      workerId: pc.placement.workerId,
+      containerId: pc.container.id,
+      workerId: pc.workerId,
       instanceType: wc.type ?? null,
       spot: wc.spot,
-      start: iso(pc.placement.start),
-      end: iso(pc.placement.end),
-      hours: hours(pc.placement.end - pc.placement.start),
-      ...pc.acc.figures(),
+      start: iso(pc.start),
+      end: iso(pc.end),
+      hours: hours(pc.end - pc.start),
+      realCost: money(pc.real),
+      onDemandCost: money(pc.od),
+      savings: money(pc.od - pc.real),
     };
   };
 
   // Container rows (only chosen ones) and jobs built from them.
   const segmentsByContainer = new Map<string, PlacementCost[]>();
   for (const pc of placementCosts) {
-    const id = pc.placement.container.id;
+    const id = pc.container.id;
     if (!chosen(id)) continue;
-    const list = segmentsByContainer.get(id) ?? [];
-    list.push(pc);
-    segmentsByContainer.set(id, list);
+    const list = segmentsByContainer.get(id);
+    if (list === undefined) segmentsByContainer.set(id, [pc]);
+    else list.push(pc);
   }
   const containerRows: ContainerRow[] = [];
-  const containerAcc = new Map<string, { acc: Acc; ms: number; start: number; end: number }>();
+  const containerTotals = new Map<string, ContainerTotal>();
   const containerIds = [...model.containers.keys()].filter(chosen).sort();
   for (const id of containerIds) {
     const rec = model.containers.get(id)!;
     const segs = segmentsByContainer.get(id) ?? [];
     if (segs.length === 0 && sel === undefined) continue;
-    const acc = new Acc();
-    let ms = 0;
-    for (const s of segs) {
-      acc.add(s.acc.real, s.acc.od);
-      ms += s.placement.end - s.placement.start;
-    }
-    const start = segs.length > 0 ? Math.min(...segs.map((s) => s.placement.start)) : win.start;
-    const end = segs.length > 0 ? Math.max(...segs.map((s) => s.placement.end)) : win.start;
-    containerAcc.set(id, { acc, ms, start, end });
+    const total: ContainerTotal = { real: 0, od: 0, ms: 0, start: win.start, end: win.start };
     const workerIds: string[] = [];
-    for (const s of segs)
-      if (workerIds[workerIds.length - 1] !== s.placement.workerId) workerIds.push(s.placement.workerId);
+    let moves = 0;
+    segs.forEach((s, k) => {
+      total.real += s.real;
+      total.od += s.od;
+      total.ms += s.end - s.start;
+      if (k === 0 || s.start < total.start) total.start = s.start;
+      if (k === 0 || s.end > total.end) total.end = s.end;
+      if (k > 0 && segs[k - 1].workerId !== s.workerId) moves++;
+      if (!workerIds.includes(s.workerId)) workerIds.push(s.workerId);
+    });
+    containerTotals.set(id, total);
     containerRows.push({
       id,
       controller: model.controllers.get(rec.controller)?.name ?? rec.controller,
       jobId: rec.jobId ?? null,
       cpu: rec.cpu ?? 1,
-      start: iso(start),
-      end: iso(end),
-      hours: hours(ms),
-      workers: [...new Set(workerIds)],
-      migrations: Math.max(0, workerIds.length - 1),
-      segments: segs.map(segmentRow),
-      ...acc.figures(),
+      start: iso(total.start),
+      end: iso(total.end),
+      hours: hours(total.ms),
+      workers: workerIds,
+      migrations: moves,
+      // Per-worker detail only with a selection: a full report can hold many thousands of containers.
+      segments: sel === undefined ? undefined : segs.map(segmentRow),
+      realCost: money(total.real),
+      onDemandCost: money(total.od),
+      savings: money(total.od - total.real),
     });
   }
   const jobs = new Map<string, string[]>();
   for (const row of containerRows) {
     if (row.jobId === null) continue;
-    const list = jobs.get(row.jobId) ?? [];
-    list.push(row.id);
-    jobs.set(row.jobId, list);
+    const list = jobs.get(row.jobId);
+    if (list === undefined) jobs.set(row.jobId, [row.id]);
+    else list.push(row.id);
   }
-  const jobRows: JobRow[] = [...jobs]
-    .map(([id, cids]): JobRow => {
-      const acc = new Acc();
-      let ms = 0;
-      let start = Number.POSITIVE_INFINITY;
-      let end = Number.NEGATIVE_INFINITY;
-      for (const cid of cids) {
-        const c = containerAcc.get(cid)!;
-        acc.add(c.acc.real, c.acc.od);
-        ms += c.ms;
-        start = Math.min(start, c.start);
-        end = Math.max(end, c.end);
-      }
-      return { id, containers: cids, start: iso(start), end: iso(end), hours: hours(ms), ...acc.figures() };
-    })
-    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const jobRows: JobRow[] = [];
+  for (const [id, cids] of jobs) {
+    let real = 0;
+    let od = 0;
+    let ms = 0;
+    let start = Number.POSITIVE_INFINITY;
+    let end = Number.NEGATIVE_INFINITY;
+    for (const cid of cids) {
+      const c = containerTotals.get(cid)!;
+      real += c.real;
+      od += c.od;
+      ms += c.ms;
+      start = Math.min(start, c.start);
+      end = Math.max(end, c.end);
+    }
+    jobRows.push({
+      id,
+      containers: cids,
+      start: iso(start),
+      end: iso(end),
+      hours: hours(ms),
+      realCost: money(real),
+      onDemandCost: money(od),
+      savings: money(od - real),
+    });
+  }
+  jobRows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 
   // Worker rows: all of them, or with a selection those that hosted a chosen container.
   const hosting = new Set<string>();
-  for (const list of segmentsByContainer.values()) for (const pc of list) hosting.add(pc.placement.workerKey);
+  for (const list of segmentsByContainer.values()) for (const pc of list) hosting.add(pc.workerKey);
   const workerCosts = [...workers.values()]
     .filter((wc) => sel === undefined || hosting.has(wc.model.key))
     .sort((a, b) => a.model.start - b.model.start || (a.model.rec.id < b.model.rec.id ? -1 : 1));
@@ -556,11 +594,11 @@ export function buildReport(model: Model, opts: BuildOptions): CostReport {
   } else {
     for (const list of segmentsByContainer.values()) {
       for (const pc of list) {
-        const wc = workers.get(pc.placement.workerKey)!;
+        const wc = workers.get(pc.workerKey)!;
         const v = typeRow(wc.type ?? null);
-        v.acc.add(pc.acc.real, pc.acc.od);
+        v.acc.add(pc.real, pc.od);
         v.workers.add(wc.model.key);
-        v.ms += pc.placement.end - pc.placement.start;
+        v.ms += pc.end - pc.start;
       }
     }
   }
@@ -585,7 +623,7 @@ export function buildReport(model: Model, opts: BuildOptions): CostReport {
     ctrlMs += cc.ms;
   }
   const sumContainers = new Acc();
-  for (const c of containerAcc.values()) sumContainers.add(c.acc.real, c.acc.od);
+  for (const c of containerTotals.values()) sumContainers.add(c.real, c.od);
   let workerMs = 0;
   if (sel === undefined) {
     total.add(ctrlCost + wTotal.real, wTotal.od);
@@ -600,9 +638,9 @@ export function buildReport(model: Model, opts: BuildOptions): CostReport {
     total.add(sumContainers.real, sumContainers.od);
     for (const list of segmentsByContainer.values()) {
       for (const pc of list) {
-        const ms = pc.placement.end - pc.placement.start;
+        const ms = pc.end - pc.start;
         workerMs += ms;
-        if (workers.get(pc.placement.workerKey)!.spot) spotMs += ms;
+        if (workers.get(pc.workerKey)!.spot) spotMs += ms;
         else odMs += ms;
       }
     }
@@ -611,7 +649,7 @@ export function buildReport(model: Model, opts: BuildOptions): CostReport {
   const shownWorkers = sel === undefined ? [...workers.values()] : workerCosts;
   const lifetime =
     sel !== undefined && sel.kind !== 'container'
-      ? placementCosts.filter((pc) => sel.containers.has(pc.placement.container.id)).map(segmentRow)
+      ? placementCosts.filter((pc) => sel.containers.has(pc.container.id)).map(segmentRow)
       : null;
 
   return {

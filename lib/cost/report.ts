@@ -107,7 +107,8 @@ export interface ContainerRow extends CostFigures {
   readonly hours: number;
   readonly workers: readonly string[];
   readonly migrations: number;
-  readonly segments: readonly SegmentRow[];
+  /** Its time on each worker, with -c/-f/-j only (a full report can hold many thousands of containers). */
+  readonly segments?: readonly SegmentRow[];
 }
 
 export interface JobRow extends CostFigures {

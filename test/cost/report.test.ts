@@ -132,10 +132,7 @@ describe('GIVEN the fixture logs, 2024-03-01 to 2024-03-02, no discount', () => 
       workers: ['1a1a1a1a', '3c3c3c3c'],
       migrations: 1,
     });
-    expect(byId[C1].segments.map((s) => [s.workerId, s.start, s.end])).toEqual([
-      ['1a1a1a1a', '2024-03-01T01:00:00.000Z', '2024-03-01T04:30:00.000Z'],
-      ['3c3c3c3c', '2024-03-01T04:30:00.000Z', '2024-03-01T06:30:00.000Z'],
-    ]);
+    expect(byId[C1].segments).toBeUndefined(); // per-worker detail only with -c/-f/-j
     expect(byId[C2].realCost).toBeCloseTo(2 * 0.0756 * (2 / 6), 6); // 0.0504
     expect(byId[C3].realCost).toBeCloseTo(2 * 0.252, 6);
     expect(byId[C4].onDemandCost).toBeCloseTo(12 * 1.008, 6);
@@ -229,6 +226,10 @@ describe('filters', () => {
     expect(r.summary.onDemandCost).toBeCloseTo(1.31, 6);
     expect(r.summary.savings).toBeCloseTo(1.31 - 0.3942, 6);
     expect(r.containers.map((c) => c.id)).toEqual([C1]);
+    expect(r.containers[0].segments?.map((s) => [s.workerId, s.start, s.end])).toEqual([
+      ['1a1a1a1a', '2024-03-01T01:00:00.000Z', '2024-03-01T04:30:00.000Z'],
+      ['3c3c3c3c', '2024-03-01T04:30:00.000Z', '2024-03-01T06:30:00.000Z'],
+    ]);
     expect(r.workers.map((w) => w.id)).toEqual(['1a1a1a1a', '3c3c3c3c']);
     expect(r.controllers.map((c) => c.name)).toEqual(['i-0a11a11a11a11a11a']);
     expect(r.jobs.map((j) => [j.id, j.containers.length])).toEqual([['1001', 1]]);
