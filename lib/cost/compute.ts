@@ -229,15 +229,17 @@ export interface BuildOptions {
 const money = (v: number) => Math.round(v * 1e6) / 1e6;
 const hours = (ms: number) => Math.round((ms / HOUR_MS) * 1e4) / 1e4;
 const TWO_DIGITS = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
-let isoDay = Number.NaN;
-let isoPrefix = '';
-/** `Date.prototype.toISOString`, several times faster for the many times of one day a report holds. */
+/** `YYYY-MM-DDT` per day number; a report spans few days. */
+const dayPrefixes = new Map<number, string>();
+/** `Date.prototype.toISOString`, several times faster for the many times a report holds. */
 export function iso(t: number): string {
+  if (!Number.isInteger(t)) return new Date(t).toISOString();
   const d = Math.floor(t / DAY_MS);
-  if (d !== isoDay || !Number.isInteger(t)) {
-    if (!Number.isInteger(t)) return new Date(t).toISOString();
-    isoDay = d;
-    isoPrefix = new Date(d * DAY_MS).toISOString().slice(0, 11);
+  let prefix = dayPrefixes.get(d);
+  if (prefix === undefined) {
+    prefix = new Date(d * DAY_MS).toISOString().slice(0, 11);
+    if (dayPrefixes.size > 10_000) dayPrefixes.clear();
+    dayPrefixes.set(d, prefix);
   }
   let ms = t - d * DAY_MS;
   const h = Math.floor(ms / HOUR_MS);
@@ -246,7 +248,7 @@ export function iso(t: number): string {
   ms -= m * 60_000;
   const s = Math.floor(ms / 1000);
   ms -= s * 1000;
-  return `${isoPrefix}${TWO_DIGITS[h]}:${TWO_DIGITS[m]}:${TWO_DIGITS[s]}.${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`;
+  return `${prefix}${TWO_DIGITS[h]}:${TWO_DIGITS[m]}:${TWO_DIGITS[s]}.${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`;
 }
 const day = (t: number) => iso(t).slice(0, 10);
 
