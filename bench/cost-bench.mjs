@@ -16,7 +16,9 @@
  *
  * Usage: npm run build && node bench/cost-bench.mjs
  * Env:   COST_BENCH_MB=64 for a quick run; COST_BENCH_RUNS (default 3, median is reported);
- *        COST_BENCH_STRICT=1 to exit 1 when a goal is missed.
+ *        COST_BENCH_CHATTER: lines of chatter per worker lifecycle (default 2000; more chatter
+ *        means fewer workers and containers per GB); COST_BENCH_STRICT=1 to exit 1 when a goal
+ *        is missed.
  */
 import { spawnSync } from 'node:child_process';
 import {
@@ -41,6 +43,7 @@ const CLI = join(ROOT, 'dist', 'bin', 'cli.js');
 const TOTAL_MB = Number(process.env.COST_BENCH_MB ?? 1024);
 const RUNS = Math.max(1, Number(process.env.COST_BENCH_RUNS ?? 3));
 const STRICT = process.env.COST_BENCH_STRICT === '1';
+const CHATTER = Number(process.env.COST_BENCH_CHATTER ?? 2000);
 const CONTROLLERS = 4;
 const ROTATE_BYTES = 64 * 1024 * 1024;
 const GOAL_RATIO = 1 / 3;
@@ -48,6 +51,10 @@ const GOAL_RSS_MB = 200;
 
 if (!existsSync(CLI)) {
   console.error(`cost-bench: ${CLI} not found; run 'npm run build' first`);
+  process.exit(1);
+}
+if (!Number.isFinite(CHATTER) || CHATTER < 4) {
+  console.error(`cost-bench: COST_BENCH_CHATTER must be a number >= 4, got '${process.env.COST_BENCH_CHATTER}'`);
   process.exit(1);
 }
 if (!Number.isFinite(TOTAL_MB) || TOTAL_MB <= 0) {
@@ -149,7 +156,7 @@ function generate(dir) {
           `INFO  [container] ContainerStateChange: {"ContainerID":"${cid}","State":"started","WorkerID":"${wid}","JobID":"${100000 + workers * 3 + i}","Cpu":${pick([2, 4, 8])},"MemoryMB":8192}`,
         );
       });
-      const chatter = int(1500, 2500);
+      const chatter = int(Math.round(CHATTER * 0.75), Math.round(CHATTER * 1.25));
       for (let k = 0; k < chatter; k++) {
         const cid = pick(containers);
         switch (int(0, 7)) {
@@ -272,7 +279,7 @@ try {
   const files = listFiles(logs);
   const bytes = files.reduce((s, f) => s + statSync(f).size, 0);
   console.log(
-    `generated ${mb(bytes).toFixed(0)} MB in ${files.length} files, ${CONTROLLERS} controllers, ${workers} workers (${((Date.now() - g0) / 1000).toFixed(1)} s)`,
+    `generated ${mb(bytes).toFixed(0)} MB in ${files.length} files, ${CONTROLLERS} controllers, ${workers} workers, ~${CHATTER} lines of chatter per worker (${((Date.now() - g0) / 1000).toFixed(1)} s)`,
   );
 
   const grepArgs = ['-c', 'FinalizeWorkerMetadata', ...files];
