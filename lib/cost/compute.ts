@@ -108,8 +108,8 @@ export function resolveModel(col: Collector, win: CostWindow, opts: ResolveOptio
       name: c.instanceId ?? (c.key || opts.rootName),
       region: c.region ?? opts.fallbackRegion,
       instanceType: c.instanceType,
-      first: Math.min(...c.spans.map((s) => s[0])),
-      last: Math.max(...c.spans.map((s) => s[1])),
+      first: c.spans.reduce((m, s) => Math.min(m, s[0]), Number.POSITIVE_INFINITY),
+      last: c.spans.reduce((m, s) => Math.max(m, s[1]), Number.NEGATIVE_INFINITY),
       intervals: mergeClipped(c.spans, win),
     });
   }

@@ -144,11 +144,21 @@ export async function runCost(args: CostArgs, io: CostIo): Promise<CostResult> {
   if (files.length === 0) throw new UserError(`No valid log files specified: ${opts.logs} holds no files`);
 
   const sample: Buffer[] = [];
-  const spans = await mapLimit(files, opts.s3 !== undefined ? 16 : 4, (f) => fileSpan(store, f, sample));
+  const spans = await mapLimit(files, opts.s3 !== undefined ? 16 : 4, async (f) => {
+    try {
+      return await fileSpan(store, f, sample);
+    } catch (err) {
+      // A local file we may not read is skipped like one without timestamps; S3 errors are fatal.
+      if (err instanceof UserError) throw err;
+      return (err as Error).message;
+    }
+  });
   const valid: FileSpan[] = [];
   spans.forEach((s, i) => {
     if (s === undefined) {
       warnings.add(`skipping ${files[i].display}: no timestamp in its first 5 and last 5 lines`);
+    } else if (typeof s === 'string') {
+      warnings.add(`skipping ${files[i].display}: ${s}`);
     } else {
       valid.push(s);
     }
@@ -167,8 +177,8 @@ export async function runCost(args: CostArgs, io: CostIo): Promise<CostResult> {
         a.start - b.start,
     );
   if (inWindow.length === 0) {
-    const first = Math.min(...valid.map((s) => s.start));
-    const last = Math.max(...valid.map((s) => s.end));
+    const first = valid.reduce((m, s) => Math.min(m, s.start), Number.POSITIVE_INFINITY);
+    const last = valid.reduce((m, s) => Math.max(m, s.end), Number.NEGATIVE_INFINITY);
     throw new UserError(
       `No valid log files specified: none of the ${valid.length} log files under ${opts.logs} has entries between ${day(win.start)} and ${day(win.end - 1)} (they span ${day(first)} to ${day(last)}; use -s/-e or -n)`,
     );
