@@ -480,7 +480,8 @@ export function renderLocalSummary(s: LocalSummary): string[] {
   for (const g of s.groups) {
     out.push(
       `Auto Scaling group ${g.name}: min ${g.min} / desired ${g.desired} / max ${g.max}, ` +
-        `launch template ${g.launchTemplateId} version ${g.launchTemplateVersion}`,
+        `launch template ${g.launchTemplateId} version ${g.launchTemplateVersion}, ` +
+        `lifecycle hooks: ${g.lifecycleHooks.join(', ') || 'none'}`,
     );
     out.push(
       ...table(

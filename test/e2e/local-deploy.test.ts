@@ -50,6 +50,7 @@ const NEW_RPM = 'xspot-1.3.0.2-rc_5cb0ffb0.el7';
 const MINUTES = 60_000;
 
 let work: string;
+let appEntry: string;
 let session: LocalSession | undefined;
 let first: DeployRound;
 let firstSummary: LocalSummary;
@@ -90,7 +91,7 @@ function assetUrls(userData: string): { bucket: string; key: string }[] {
 }
 
 beforeAll(async () => {
-  const appEntry = requireFreshBuild();
+  appEntry = requireFreshBuild();
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'xspot-e2e-local-'));
   session = await openLocalSession({ region: 'us-east-1', workDir: work });
   await bootstrapLocal(session, { io });
@@ -291,10 +292,7 @@ describe('redeploy with a new X-Spot release updates the stacks in place', () =>
       if (!yaml.includes(OLD_RPM)) throw new Error(`config/default.yaml no longer names ${OLD_RPM}`);
       return yaml.replace(OLD_RPM, NEW_RPM);
     });
-    second = await deployConfigLocally(session!, deploymentFor(config), 'deploy-2', {
-      io,
-      appEntry: requireFreshBuild(),
-    });
+    second = await deployConfigLocally(session!, deploymentFor(config), 'deploy-2', { io, appEntry });
   }, 15 * MINUTES);
 
   test('the controllers stack is updated; the others are unchanged and keep their resources', async () => {
