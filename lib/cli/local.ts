@@ -7,9 +7,10 @@
  * --then-config deploys a second config over the first in the same emulator (the emulator keeps its
  * state in memory only, so an update in place happens within one run) and prints what changed.
  * Exit codes: 0 deployed (and, with --keep, stopped by Ctrl-C); 1 config, emulator or deploy error;
- * 130/143 interrupted by SIGINT/SIGTERM (the emulator is stopped either way).
+ * 130/143/129 interrupted by SIGINT/SIGTERM/SIGHUP (the emulator is stopped either way).
  * The logic lives in lib/ops/local-deploy*.ts; this file parses options and connects the terminal.
  */
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load';
@@ -21,7 +22,7 @@ import { UserError } from './errors';
 export interface LocalCliDeps {
   readonly io?: Output;
   readonly run?: (opts: LocalDeployOptions, ctx: StepContext) => Promise<void>;
-  /** Where SIGINT/SIGTERM come from. @default process */
+  /** Where SIGINT/SIGTERM/SIGHUP come from. @default process */
   readonly signals?: Pick<NodeJS.Process, 'on' | 'off'>;
 }
 
@@ -33,6 +34,8 @@ interface DeployOptions {
   workDir?: string;
   verbose?: boolean;
 }
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 const stdio: Output = {
   out: (l) => process.stdout.write(`${l}\n`),
@@ -108,10 +111,10 @@ export function registerLocalCommands(program: Command, deps: LocalCliDeps = {})
         io.err(`${sig === 'SIGINT' ? 'Ctrl-C' : sig}: stopping`);
         controller.abort();
       };
-      const onInt = () => handler('SIGINT');
-      const onTerm = () => handler('SIGTERM');
-      signals.on('SIGINT', onInt);
-      signals.on('SIGTERM', onTerm);
+      // the emulator and the CDK CLI run in their own process groups, so a terminal's signals reach
+      // only this process, which stops them; SIGHUP too, or closing the terminal would orphan them
+      const handlers = SIGNALS.map((sig) => [sig, () => handler(sig)] as const);
+      for (const [sig, h] of handlers) signals.on(sig, h);
       try {
         await (deps.run ?? runLocalDeploy)(
           {
@@ -126,13 +129,12 @@ export function registerLocalCommands(program: Command, deps: LocalCliDeps = {})
         );
         process.exitCode = 0;
       } catch (err) {
-        if (err instanceof UserError && err.exitCode === 130 && received === 'SIGTERM') {
-          throw new UserError(err.message, 143);
+        if (err instanceof UserError && err.exitCode === 130 && received && received !== 'SIGINT') {
+          throw new UserError(err.message, 128 + os.constants.signals[received]);
         }
         throw err;
       } finally {
-        signals.off('SIGINT', onInt);
-        signals.off('SIGTERM', onTerm);
+        for (const [sig, h] of handlers) signals.off(sig, h);
       }
     });
 }
