@@ -31,7 +31,7 @@ export function registerCostCommand(program: Command): void {
     )
     .option('--region <region>', 'region of controllers whose logs do not say (DefaultRegion), and of the S3 client')
     .option('--profile <name>', 'AWS profile for S3 and the Price List API')
-    .option('--threads <n>', 'threads scanning local log files (default: one per CPU, at most 8)')
+    .option('--threads <n>', 'threads scanning local log files (default: one per idle CPU, at most 8)')
     .action(async (args: CostArgs) => {
       await runCost(args, {
         out: (line: string) => process.stdout.write(`${line}\n`),
