@@ -83,7 +83,11 @@ describe('the emulator is stopped whatever happens', () => {
       };
       const started = Date.now();
       const err = await runLocalDeploy(
-        { deployment: deploymentFor(DEFAULT_CONFIG), appEntry: path.join(work, 'unused.js') },
+        {
+          deployment: deploymentFor(DEFAULT_CONFIG),
+          appEntry: path.join(work, 'unused.js'),
+          workDir: path.join(work, 'interrupted'),
+        },
         { io, signal: controller.signal },
       ).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(UserError);
