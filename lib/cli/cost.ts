@@ -1,11 +1,11 @@
 /**
  * `xspot-cdk cost`: what X-Spot cost and what it saved, from the controllers' logs (a directory or
  * the S3 prefix they sync to). The options follow the vendor guide's cost tool; see docs/cost.md.
- * The work is in lib/cost/; the AWS SDK and exceljs load only when a run needs them.
+ * The work is in lib/cost/, loaded when the command runs (other commands do not pay for it); the
+ * AWS SDK and exceljs load only when a run needs them.
  */
 import type { Command } from 'commander';
 import type { CostArgs } from '../cost/options';
-import { runCost } from '../cost/run';
 
 export function registerCostCommand(program: Command): void {
   program
@@ -33,6 +33,8 @@ export function registerCostCommand(program: Command): void {
     .option('--profile <name>', 'AWS profile for S3 and the Price List API')
     .option('--threads <n>', 'threads scanning local log files (default: one per idle CPU, at most 8)')
     .action(async (args: CostArgs) => {
+      // require, not import(): this compiles to CommonJS, where a relative import() needs a file extension.
+      const { runCost } = require('../cost/run') as typeof import('../cost/run');
       await runCost(args, {
         out: (line: string) => process.stdout.write(`${line}\n`),
         err: (line: string) => process.stderr.write(`${line}\n`),
