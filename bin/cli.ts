@@ -6,13 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { registerAmiCommands } from '../lib/cli/ami';
-import { registerConfigCommands } from '../lib/cli/config-commands';
-import { registerCostCommand } from '../lib/cli/cost';
 import { reportError } from '../lib/cli/errors';
-import { registerFleetCommands } from '../lib/cli/fleet';
-import { registerLocalCommands } from '../lib/cli/local';
-import { registerSchedulerCommands } from '../lib/cli/scheduler';
 import { packageRoot } from '../lib/config/load';
 
 // The lockfile pins the AWS SDK, so its notice about future releases needing Node 22 is noise here.
@@ -22,23 +16,49 @@ const { version } = JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package
   version: string;
 };
 
-export function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+/**
+ * Each command's module, loaded only when needed: a run of one command does not load the AWS SDK
+ * clients of all the others (a plain `require`: this compiles to CommonJS).
+ */
+const MODULES: Record<string, () => Register> = {
+  config: () =>
+    (require('../lib/cli/config-commands') as typeof import('../lib/cli/config-commands')).registerConfigCommands,
+  cost: () => (require('../lib/cli/cost') as typeof import('../lib/cli/cost')).registerCostCommand,
+  ami: () => (require('../lib/cli/ami') as typeof import('../lib/cli/ami')).registerAmiCommands,
+  fleet: () => (require('../lib/cli/fleet') as typeof import('../lib/cli/fleet')).registerFleetCommands,
+  scheduler: () => (require('../lib/cli/scheduler') as typeof import('../lib/cli/scheduler')).registerSchedulerCommands,
+  local: () => (require('../lib/cli/local') as typeof import('../lib/cli/local')).registerLocalCommands,
+};
+/** Top-level command name -> the module that registers it. */
+const COMMAND_MODULE: Record<string, string> = {
+  'check-config': 'config',
+  render: 'config',
+  schema: 'config',
+  cost: 'cost',
+  ami: 'ami',
+  fleet: 'fleet',
+  scheduler: 'scheduler',
+  local: 'local',
+};
+
+/** Builds the CLI; with `command`, registers only the module that owns it (all of them otherwise, e.g. for --help). */
+export function buildProgram(command?: string): Command {
   const program = new Command('xspot-cdk')
     .description('Deploy and operate Exostellar X-Spot on AWS')
     .version(version, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  registerConfigCommands(program);
-  registerCostCommand(program);
-  registerAmiCommands(program);
-  registerFleetCommands(program);
-  registerSchedulerCommands(program);
-  registerLocalCommands(program);
+  const only = command === undefined ? undefined : COMMAND_MODULE[command];
+  for (const [name, load] of Object.entries(MODULES)) {
+    if (only === undefined || only === name) load()(program);
+  }
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = buildProgram(argv[0]);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
