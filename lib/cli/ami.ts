@@ -33,6 +33,7 @@ import {
   startBuild,
   waitForImage,
 } from '../ops/imagebuilder';
+import { type CommonOptions, positiveNumber, stdio, withCommon } from './common';
 import { UserError } from './errors';
 
 /** Seams for tests; the defaults talk to AWS and the terminal. */
@@ -42,32 +43,6 @@ export interface AmiCliDeps {
   readonly io?: Output;
   readonly progress?: () => BuildProgress;
   readonly loadConfig?: (path?: string) => { path: string; config: XspotConfig };
-}
-
-interface CommonOptions {
-  config?: string;
-  region?: string;
-  profile?: string;
-}
-
-const stdio: Output = {
-  out: (l) => process.stdout.write(`${l}\n`),
-  err: (l) => process.stderr.write(`${l}\n`),
-};
-
-function withCommon(cmd: Command): Command {
-  return cmd
-    .option('-c, --config <path>', 'config file (default: $XSPOT_CONFIG, then config/default.yaml)')
-    .option('--region <region>', 'AWS region (default: deployment.region from the config)')
-    .option('--profile <profile>', 'AWS profile from the shared config/credentials files');
-}
-
-function positiveNumber(name: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0) throw new UserError(`${name} must be a number greater than 0, got '${v}'`);
-    return n;
-  };
 }
 
 function makeContext(

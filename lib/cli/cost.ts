@@ -6,6 +6,7 @@
  */
 import type { Command } from 'commander';
 import type { CostArgs } from '../cost/options';
+import { stdio } from './common';
 
 export function registerCostCommand(program: Command): void {
   program
@@ -35,9 +36,6 @@ export function registerCostCommand(program: Command): void {
     .action(async (args: CostArgs) => {
       // require, not import(): this compiles to CommonJS, where a relative import() needs a file extension.
       const { runCost } = require('../cost/run') as typeof import('../cost/run');
-      await runCost(args, {
-        out: (line: string) => process.stdout.write(`${line}\n`),
-        err: (line: string) => process.stderr.write(`${line}\n`),
-      });
+      await runCost(args, stdio);
     });
 }

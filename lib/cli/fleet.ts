@@ -31,6 +31,7 @@ import { barProgress, lineProgress, type RefreshProgress } from '../ops/fleet-pr
 import { runCheck, runDrain, runUndrain } from '../ops/fleet-ssm';
 import { gatherFleetStatus, renderFleetStatus } from '../ops/fleet-status';
 import { runStopRefresh, runUpgrade, type UpgradeUi } from '../ops/fleet-upgrade';
+import { type CommonOptions, positiveNumber, stdio, withCommon } from './common';
 import { UserError } from './errors';
 
 /** Seams for tests; the defaults talk to AWS and the terminal. */
@@ -43,32 +44,6 @@ export interface FleetCliDeps {
   readonly ask?: UpgradeUi['ask'];
   readonly progress?: () => RefreshProgress;
   readonly loadConfig?: (path?: string) => { config: XspotConfig };
-}
-
-interface CommonOptions {
-  config?: string;
-  region?: string;
-  profile?: string;
-}
-
-const stdio: Output = {
-  out: (l) => process.stdout.write(`${l}\n`),
-  err: (l) => process.stderr.write(`${l}\n`),
-};
-
-function withCommon(cmd: Command): Command {
-  return cmd
-    .option('-c, --config <path>', 'config file (default: $XSPOT_CONFIG, then config/default.yaml)')
-    .option('--region <region>', 'AWS region (default: deployment.region from the config)')
-    .option('--profile <profile>', 'AWS profile from the shared config/credentials files');
-}
-
-function positiveNumber(name: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0) throw new UserError(`${name} must be a number greater than 0, got '${v}'`);
-    return n;
-  };
 }
 
 /** Reads the config and builds the context every fleet operation takes. */

@@ -16,6 +16,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/load';
 import type { Output } from '../ops/fleet';
 import { type LocalDeployment, type LocalDeployOptions, runLocalDeploy, type StepContext } from '../ops/local-deploy';
+import { stdio } from './common';
 import { UserError } from './errors';
 
 /** Seams for tests; the defaults run the real thing. */
@@ -36,11 +37,6 @@ interface DeployOptions {
 }
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-
-const stdio: Output = {
-  out: (l) => process.stdout.write(`${l}\n`),
-  err: (l) => process.stderr.write(`${l}\n`),
-};
 
 function port(v: string): number {
   const n = Number(v);
