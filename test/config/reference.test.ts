@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { configJsonSchema, renderConfigReference } from '../../lib/config/reference';
+import { GUIDE_ENV_CFG_KEYS } from '../support/guide';
 
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -16,26 +17,7 @@ test('config/xspot-config.schema.json is current (regenerate with npm run docs:c
 
 test('the reference documents every env.cfg setting of the guide by its own name', () => {
   const md = renderConfigReference();
-  for (const name of [
-    'REMOTE_DIR',
-    'CONTAINER_FS_SIZE',
-    'IMAGE_DEPLOY_DIR',
-    'SCRIPT_DEPLOY_DIR',
-    'LUSTRE_NEEDED',
-    'AUTOFS_NEEDED',
-    'LDAPS_NEEDED',
-    'SSSD_NEEDED',
-    'ONTAP_NEEDED',
-    'ONTAP_FOLDERS',
-    'IMAGE_NAME_LIST',
-    'XSPOT_RPM_VERSION',
-    'XSPOT_PLATFORM',
-    'XSPOT_KERNEL',
-    'XSPOT_GUEST_KERNEL',
-    'CLI_WRAPPER_VERSION',
-    'IS_SYSTEMD',
-    'LOG_PATH',
-  ]) {
+  for (const name of [...GUIDE_ENV_CFG_KEYS, 'LOG_PATH']) {
     expect(md).toContain(name);
   }
 });

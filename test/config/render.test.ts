@@ -15,6 +15,7 @@ import {
   renderLogUploadEnv,
 } from '../../lib/config/render';
 import { loadFromText } from '../support/app';
+import { GUIDE_ENV_CFG_KEYS } from '../support/guide';
 
 /** Sources a shell file in bash and returns the named variables (arrays as string[]). */
 function sourceInBash(content: string, names: string[]): Record<string, string | string[]> {
@@ -64,25 +65,7 @@ const SITE = {
 describe('env.cfg', () => {
   test('sources in bash to exactly the configured values, arrays included', () => {
     const { config } = loadFromText(SITE);
-    const vars = sourceInBash(renderEnvCfg(config), [
-      'REMOTE_DIR',
-      'CONTAINER_FS_SIZE',
-      'IMAGE_DEPLOY_DIR',
-      'SCRIPT_DEPLOY_DIR',
-      'LUSTRE_NEEDED',
-      'AUTOFS_NEEDED',
-      'LDAPS_NEEDED',
-      'SSSD_NEEDED',
-      'ONTAP_NEEDED',
-      'ONTAP_FOLDERS',
-      'IMAGE_NAME_LIST',
-      'XSPOT_RPM_VERSION',
-      'XSPOT_PLATFORM',
-      'XSPOT_KERNEL',
-      'XSPOT_GUEST_KERNEL',
-      'CLI_WRAPPER_VERSION',
-      'IS_SYSTEMD',
-    ]);
+    const vars = sourceInBash(renderEnvCfg(config), [...GUIDE_ENV_CFG_KEYS]);
     expect(vars).toEqual({
       REMOTE_DIR: '/nfs-apps/exostellar',
       CONTAINER_FS_SIZE: '30G',
