@@ -14,11 +14,12 @@ import {
   DescribeInstanceRefreshesCommand,
   type InstanceRefresh,
 } from '@aws-sdk/client-auto-scaling';
-import { CloudFormationClient, DescribeStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DescribeInstancesCommand, DescribeLaunchTemplatesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { UserError } from '../cli/errors';
 import { type AwsErrorContext, type AwsErrorKind, classifyAwsError, describeAwsError } from './aws-errors';
+import { DEPLOY_HINT, readStack, readStackCall } from './stacks';
 
 // ---------------------------------------------------------------------------------------------
 // clients, clock, output
@@ -113,15 +114,6 @@ export function isTransient(err: unknown): boolean {
   return err instanceof AwsCallError && (err.kind === 'throttled' || err.kind === 'network');
 }
 
-function errorName(err: unknown): string {
-  const e = (err ?? {}) as { name?: string; Code?: string };
-  return e.name ?? e.Code ?? '';
-}
-
-function errorMessage(err: unknown): string {
-  return ((err as { message?: string } | undefined)?.message ?? String(err)).split('\n')[0];
-}
-
 // ---------------------------------------------------------------------------------------------
 // the controllers stack
 
@@ -149,39 +141,18 @@ export interface FleetStack {
   readonly runtimeVersion?: string;
 }
 
-const DEPLOY_HINT = "run 'npx cdk deploy --all' (with the same config) first";
-
 /**
  * Reads the `<deployment>-controllers` stack outputs. A stack that does not exist, failed to
  * create, or lacks the outputs becomes one line saying what to run.
  */
 export async function resolveFleetStack(ctx: FleetContext): Promise<FleetStack> {
   const stackName = controllersStackName(ctx.deployment);
-  let stack: Stack | undefined;
-  try {
-    const res = await ctx.clients.cfn.send(new DescribeStacksCommand({ StackName: stackName }));
-    stack = res.Stacks?.[0];
-  } catch (err) {
-    if (errorName(err) === 'ValidationError' && /does not exist/i.test(errorMessage(err))) {
-      throw new UserError(`stack ${stackName} is not deployed in ${ctx.region} yet; ${DEPLOY_HINT}`);
-    }
-    throw new AwsCallError(
-      describeAwsError(err, {
-        action: `reading stack ${stackName}`,
-        permission: 'cloudformation:DescribeStacks',
-        region: ctx.region,
-      }),
-      err,
-    );
-  }
-  if (!stack) throw new UserError(`stack ${stackName} is not deployed in ${ctx.region} yet; ${DEPLOY_HINT}`);
-  const status = stack.StackStatus ?? 'UNKNOWN';
+  const { status, outputs } = await callAws(readStackCall(ctx, stackName), () => readStack(ctx, stackName));
   if (status === 'ROLLBACK_COMPLETE' || status === 'ROLLBACK_FAILED' || status === 'CREATE_FAILED') {
     throw new UserError(
       `stack ${stackName} in ${ctx.region} is ${status}: its first deploy failed; see the stack events, delete it and ${DEPLOY_HINT}`,
     );
   }
-  const outputs = new Map((stack.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
   const asgName = outputs.get(OUTPUT.asgName);
   if (!asgName) {
     if (status === 'CREATE_IN_PROGRESS') {

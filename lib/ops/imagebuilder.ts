@@ -5,7 +5,7 @@
  * imports. Every AWS call goes through `callAws`, which turns an SDK error into one line.
  */
 import { randomUUID } from 'node:crypto';
-import { CloudFormationClient, DescribeStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import {
   GetImageCommand,
@@ -19,9 +19,9 @@ import {
 } from '@aws-sdk/client-imagebuilder';
 import { Presets, SingleBar } from 'cli-progress';
 import { UserError } from '../cli/errors';
-import { describeAwsError } from './aws-errors';
-import { AwsCallError, type Clock, callAws, isTransient, MAX_ATTEMPTS, type Output } from './fleet';
+import { type Clock, callAws, isTransient, MAX_ATTEMPTS, type Output } from './fleet';
 import { clockTime, duration, table } from './fleet-format';
+import { DEPLOY_HINT, readStack, readStackCall } from './stacks';
 
 // ---------------------------------------------------------------------------------------------
 // clients and context
@@ -78,36 +78,10 @@ export interface WorkerImageStack {
   readonly buildLogsLocation?: string;
 }
 
-const DEPLOY_HINT = "run 'npx cdk deploy --all' (with the same config) first";
-
-function errorName(err: unknown): string {
-  const e = (err ?? {}) as { name?: string; Code?: string };
-  return e.name ?? e.Code ?? '';
-}
-
 /** Reads the stack outputs; a missing or broken stack becomes one line saying what to run. */
 export async function resolveWorkerImageStack(ctx: AmiContext): Promise<WorkerImageStack> {
   const stackName = workerImageStackName(ctx.deployment);
-  let stack: Stack | undefined;
-  try {
-    stack = (await ctx.clients.cfn.send(new DescribeStacksCommand({ StackName: stackName }))).Stacks?.[0];
-  } catch (err) {
-    const message = (err as { message?: string } | undefined)?.message ?? '';
-    if (errorName(err) === 'ValidationError' && /does not exist/i.test(message)) {
-      throw new UserError(`stack ${stackName} is not deployed in ${ctx.region} yet; ${DEPLOY_HINT}`);
-    }
-    throw new AwsCallError(
-      describeAwsError(err, {
-        action: `reading stack ${stackName}`,
-        permission: 'cloudformation:DescribeStacks',
-        region: ctx.region,
-      }),
-      err,
-    );
-  }
-  if (!stack) throw new UserError(`stack ${stackName} is not deployed in ${ctx.region} yet; ${DEPLOY_HINT}`);
-  const status = stack.StackStatus ?? 'UNKNOWN';
-  const outputs = new Map((stack.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
+  const { status, outputs } = await callAws(readStackCall(ctx, stackName), () => readStack(ctx, stackName));
   const pipelineArn = outputs.get(WORKER_IMAGE_OUTPUT.pipelineArn);
   if (!pipelineArn) {
     throw new UserError(
