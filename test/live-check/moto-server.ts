@@ -2,11 +2,14 @@
  * moto in server mode on 127.0.0.1 for the live-check tests: a free port, a private image set
  * (MOTO_AMIS_PATH), fake credentials, `reset()` between scenarios and `stop()` in afterAll.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import {
+  type MotoServer as LocalMotoServer,
+  MOTO_DEFAULT_ACCOUNT,
+  startMoto as startLocalMoto,
+} from '../../lib/ops/local-deploy-moto';
 
 export interface MotoServer {
   readonly endpoint: string;
@@ -30,87 +33,41 @@ export interface MotoImage {
 }
 
 /** The account moto answers for. */
-export const MOTO_ACCOUNT = '123456789012';
+export const MOTO_ACCOUNT = MOTO_DEFAULT_ACCOUNT;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
-
-async function answers(url: string): Promise<boolean> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
-    return res.ok;
-  } catch {
-    return false;
-  }
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else child.once('exit', () => resolve());
-  });
-}
-
+/**
+ * Starts moto with the product's starter (lib/ops/local-deploy-moto.ts), which passes this
+ * process's environment on to the server: MOTO_AMIS_PATH is set only while it starts.
+ */
 export async function startMoto(images: readonly MotoImage[], timeoutMs = 30_000): Promise<MotoServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xspot-moto-'));
   const amis = path.join(dir, 'amis.json');
   fs.writeFileSync(amis, JSON.stringify(images));
   const logFile = path.join(dir, 'moto.log');
-  const logFd = fs.openSync(logFile, 'w');
-  const port = await freePort();
-  const child = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
-    env: { ...process.env, MOTO_AMIS_PATH: amis },
-    stdio: ['ignore', logFd, logFd],
-  });
-  fs.closeSync(logFd);
   const log = () => (fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : '');
-  let spawnError: Error | undefined;
-  child.on('error', (e) => {
-    spawnError = e;
-  });
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const done = await Promise.race([exited(child).then(() => true), sleep(5000).then(() => false)]);
-      if (!done) {
-        child.kill('SIGKILL');
-        await exited(child);
-      }
-    }
+  const savedAmis = process.env.MOTO_AMIS_PATH;
+  process.env.MOTO_AMIS_PATH = amis;
+  let server: LocalMotoServer;
+  try {
+    server = await startLocalMoto({ logFile, account: MOTO_ACCOUNT, startTimeoutMs: timeoutMs, python: 'python3' });
+  } catch (e) {
+    const text = log();
     fs.rmSync(dir, { recursive: true, force: true });
-  };
-  const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + timeoutMs;
-  while (!(await answers(`${base}/moto-api/`))) {
-    if (spawnError || child.exitCode !== null || Date.now() > deadline) {
-      const why = spawnError ? spawnError.message : child.exitCode !== null ? `exited ${child.exitCode}` : 'timed out';
-      const text = log();
-      await stop();
-      throw new Error(
-        `moto server did not start (${why}); it is a test dependency: python3 -m moto.server (moto with its server extras)\n${text.slice(-2000)}`,
-      );
-    }
-    await sleep(200);
+    throw new Error(
+      `moto server did not start (${e instanceof Error ? e.message : String(e)}); it is a test dependency: python3 -m moto.server (moto with its server extras)\n${text.slice(-2000)}`,
+    );
+  } finally {
+    if (savedAmis === undefined) delete process.env.MOTO_AMIS_PATH;
+    else process.env.MOTO_AMIS_PATH = savedAmis;
   }
   return {
-    endpoint: `http://localhost:${port}`,
-    port,
+    endpoint: server.endpoint,
+    port: server.port,
     log,
-    stop,
-    async reset() {
-      const res = await fetch(`${base}/moto-api/reset`, { method: 'POST' });
-      if (!res.ok) throw new Error(`moto reset failed: ${res.status}`);
+    reset: () => server.reset(),
+    async stop() {
+      await server.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
     },
   };
 }
