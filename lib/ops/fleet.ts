@@ -40,14 +40,24 @@ export interface ClientOptions {
 /** Attempts per call, with the SDK's adaptive (client-side rate limiting) retry mode. */
 export const MAX_ATTEMPTS = 8;
 
-/** SDK v3 clients with adaptive retry, so throttling is absorbed before it becomes an error. */
-export function createFleetClients(opts: ClientOptions): FleetClients {
-  const config = {
+/** The SDK v3 client settings every operator command uses: adaptive retry absorbs throttling. */
+export function sdkClientConfig(opts: ClientOptions): {
+  region: string;
+  retryMode: string;
+  maxAttempts: number;
+  profile?: string;
+} {
+  return {
     region: opts.region,
     retryMode: 'adaptive',
     maxAttempts: MAX_ATTEMPTS,
     ...(opts.profile ? { profile: opts.profile } : {}),
   };
+}
+
+/** SDK v3 clients with adaptive retry, so throttling is absorbed before it becomes an error. */
+export function createFleetClients(opts: ClientOptions): FleetClients {
+  const config = sdkClientConfig(opts);
   return {
     asg: new AutoScalingClient(config),
     ec2: new EC2Client(config),

@@ -19,7 +19,15 @@ import {
 } from '@aws-sdk/client-imagebuilder';
 import { Presets, SingleBar } from 'cli-progress';
 import { UserError } from '../cli/errors';
-import { type Clock, callAws, isTransient, MAX_ATTEMPTS, type Output } from './fleet';
+import {
+  type ClientOptions,
+  type Clock,
+  callAws,
+  isTransient,
+  MAX_ATTEMPTS,
+  type Output,
+  sdkClientConfig,
+} from './fleet';
 import { clockTime, duration, table } from './fleet-format';
 import { DEPLOY_HINT, readStack, readStackCall } from './stacks';
 
@@ -33,13 +41,8 @@ export interface AmiClients {
 }
 
 /** SDK v3 clients with adaptive retry, so throttling is absorbed before it becomes an error. */
-export function createAmiClients(opts: { region: string; profile?: string }): AmiClients {
-  const config = {
-    region: opts.region,
-    retryMode: 'adaptive',
-    maxAttempts: MAX_ATTEMPTS,
-    ...(opts.profile ? { profile: opts.profile } : {}),
-  };
+export function createAmiClients(opts: ClientOptions): AmiClients {
+  const config = sdkClientConfig(opts);
   return {
     imagebuilder: new ImagebuilderClient(config),
     cfn: new CloudFormationClient(config),
