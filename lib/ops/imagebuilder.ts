@@ -19,15 +19,7 @@ import {
 } from '@aws-sdk/client-imagebuilder';
 import { Presets, SingleBar } from 'cli-progress';
 import { UserError } from '../cli/errors';
-import {
-  type ClientOptions,
-  type Clock,
-  callAws,
-  isTransient,
-  MAX_ATTEMPTS,
-  type Output,
-  sdkClientConfig,
-} from './fleet';
+import { type ClientOptions, type Clock, callAws, isTransient, type Output, sdkClientConfig } from './fleet';
 import { clockTime, duration, table } from './fleet-format';
 import { DEPLOY_HINT, readStack, readStackCall } from './stacks';
 
