@@ -6,7 +6,11 @@ set -euo pipefail
 packages=(shellcheck lua5.4
   # scheduler tests: real Slurm (Lua 5.1 is what slurmctld embeds) and Grid Engine, run as root
   munge slurmctld slurmd slurm-client lua5.1 python3
-  gridengine-master gridengine-exec gridengine-client)
+  gridengine-master gridengine-exec gridengine-client
+  # host tests: the metadata firewall (iptables), test hosts in network namespaces (iproute2),
+  # setpriv/runuser to act as an unprivileged user (util-linux), a local sshd for the
+  # in-container submission path, and a headless browser for the cost report layout
+  iptables iproute2 util-linux openssh-server openssh-client chromium)
 
 missing=()
 for p in "${packages[@]}"; do
