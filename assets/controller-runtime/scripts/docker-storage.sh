@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # docker-storage.sh - boot step `docker-storage`: put Docker's storage (/var/lib/docker) on the
-# controller's local disk. Finds the instance-store NVMe devices (lsblk model "Amazon EC2 NVMe
-# Instance Storage"; with XSPOT_DOCKER_DISK=ebs in conf/runtime.env, the unpartitioned, unmounted
-# EBS data volume instead), refuses with a clear message when CONTAINER_FS_SIZE x MAX_CONTAINERS
-# does not fit, formats it as XFS (ftype=1, mounted with pquota so per-container size limits
-# work) - several instance-store devices are striped into one LVM volume first - mounts it on
-# /var/lib/docker, and keeps it in /etc/fstab and a docker.service drop-in (RequiresMountsFor).
-# Idempotent: never reformats a disk that already has a file system, mounts only when unmounted.
-# Usage: docker-storage.sh
-# Log: /var/log/xspot-cdk/docker-storage.log
+# controller's local disk and make CONTAINER_FS_SIZE the hard per-container limit the guide says it
+# is. Finds the instance-store NVMe devices (lsblk model "Amazon EC2 NVMe Instance Storage"; with
+# XSPOT_DOCKER_DISK=ebs in conf/runtime.env, the unpartitioned, unmounted EBS data volume
+# instead), formats it as XFS (ftype=1, mounted with pquota) - several instance-store devices are
+# striped into one LVM volume first - mounts it on /var/lib/docker, and keeps it in /etc/fstab and
+# a docker.service drop-in (RequiresMountsFor). Then writes /etc/docker/daemon.json with the
+# overlay2 storage driver and `overlay2.size=CONTAINER_FS_SIZE` (XFS project quotas enforce it:
+# a container that writes more gets "no space left on device"). A daemon.json the site wrote
+# itself is never overwritten: it must already carry these settings, or the step fails saying
+# what to add. When MAX_CONTAINERS x CONTAINER_FS_SIZE exceeds the disk, the step warns with the
+# over-commit ratio (the guide: disk is about expected usage; the limit per container still holds,
+# but containers that all fill up at once fill the disk and their writes fail).
+# Idempotent: never reformats a disk that already has a file system, mounts only when unmounted,
+# rewrites daemon.json only when it changes (restarting a running docker then).
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -23,6 +28,37 @@ LV=docker
 MOUNT_OPTS="noatime,pquota"
 
 trim() { sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//' <<<"$1"; }
+
+# docker_daemon_config: the overlay2 driver with CONTAINER_FS_SIZE as each container's size limit.
+DAEMON_JSON="$R/etc/docker/daemon.json"
+DAEMON_JSON_MARK="$R/var/lib/xspot-cdk/daemon.json.sha256"
+docker_daemon_config() {
+  local want tmp
+  tmp="$(mktemp)"
+  printf '{\n  "storage-driver": "overlay2",\n  "storage-opts": ["overlay2.size=%s"]\n}\n' "$CONTAINER_FS_SIZE" >"$tmp"
+  want="$(sha256sum "$tmp" | cut -d' ' -f1)"
+  if [ -f "$DAEMON_JSON" ] && ! cmp -s "$tmp" "$DAEMON_JSON"; then
+    # ours when it is what this step wrote last time; the site's otherwise
+    if [ ! -f "$DAEMON_JSON_MARK" ] || [ "$(sha256sum "$DAEMON_JSON" | cut -d' ' -f1)" != "$(cat "$DAEMON_JSON_MARK")" ]; then
+      rm -f "$tmp"
+      if tr -d ' \n\t' <"$DAEMON_JSON" | grep -q '"storage-driver":"overlay2"' &&
+        tr -d ' \n\t' <"$DAEMON_JSON" | grep -qF "\"overlay2.size=$CONTAINER_FS_SIZE\""; then
+        log "${DAEMON_JSON#"$R"} (the site's) already sets overlay2 with overlay2.size=$CONTAINER_FS_SIZE"
+        return 0
+      fi
+      die "${DAEMON_JSON#"$R"} was written by the site, not by xspot-cdk: add \"storage-driver\": \"overlay2\" and \"storage-opts\": [\"overlay2.size=$CONTAINER_FS_SIZE\"] to it (CONTAINER_FS_SIZE is the guide's hard per-container limit), or remove it"
+    fi
+  fi
+  if install_if_changed "$tmp" "$DAEMON_JSON" 0644; then
+    mkdir -p "$(dirname "$DAEMON_JSON_MARK")"
+    printf '%s\n' "$want" >"$DAEMON_JSON_MARK"
+    if systemctl is-active --quiet docker.service 2>/dev/null; then
+      log "restarting docker for the new storage limit"
+      systemctl restart docker.service
+    fi
+  fi
+  rm -f "$tmp"
+}
 
 # Candidate disks: "NAME SIZE MOUNTPOINT" per line.
 devices=()
@@ -56,13 +92,15 @@ if [ "${#devices[@]}" -eq 0 ]; then
 fi
 log "docker disk(s): ${devices[*]} ($total bytes)"
 
-# The guide: root file system usage of all containers cannot exceed docker's disk.
+# The guide: the metadata equation is the hard limit (check-config); disk is about expected usage.
 per="$(size_bytes "$CONTAINER_FS_SIZE")"
 need=$((per * MAX_CONTAINERS))
 if [ "$need" -gt "$total" ]; then
-  die "CONTAINER_FS_SIZE=$CONTAINER_FS_SIZE x MAX_CONTAINERS=$MAX_CONTAINERS = $need bytes does not fit Docker's disk (${devices[*]}: $total bytes): at most $((total / per)) containers of $CONTAINER_FS_SIZE fit; lower MAX_CONTAINERS or CONTAINER_FS_SIZE, or use a larger instance type"
+  ratio="$(awk -v n="$need" -v t="$total" 'BEGIN { printf "%.2f", n / t }')"
+  warn "disk over-commit ${ratio}x: MAX_CONTAINERS=$MAX_CONTAINERS x CONTAINER_FS_SIZE=$CONTAINER_FS_SIZE = $need bytes on Docker's disk of $total bytes (${devices[*]}); each container is still limited to $CONTAINER_FS_SIZE, but if containers together write more than the disk holds, their writes fail with 'no space left on device' (at most $((total / per)) containers can fill $CONTAINER_FS_SIZE at once)"
+else
+  log "capacity: $MAX_CONTAINERS x $CONTAINER_FS_SIZE = $need of $total bytes"
 fi
-log "capacity: $MAX_CONTAINERS x $CONTAINER_FS_SIZE = $need of $total bytes"
 
 # The block device that carries the file system.
 if [ "${#devices[@]}" -eq 1 ]; then
@@ -116,4 +154,5 @@ if install_if_changed "$XSPOT_HOME/systemd/docker.service.d/xspot-storage.conf" 
   UNITS_CHANGED=1
 fi
 daemon_reload_if_changed
+docker_daemon_config
 log "done"
