@@ -237,7 +237,9 @@ describe('docker-storage', () => {
     expect(r.output).toContain(
       "WARNING: disk over-commit 1.33x: MAX_CONTAINERS=4 x CONTAINER_FS_SIZE=50G = 200000000000 bytes on Docker's disk of 150000000000 bytes (/dev/nvme1n1)",
     );
-    expect(r.output).toContain("their writes fail with 'no space left on device' (at most 3 containers can fill 50G at once)");
+    expect(r.output).toContain(
+      "their writes fail with 'no space left on device' (at most 3 containers can fill 50G at once)",
+    );
     expect(matching(s.calls(), 'mount -t xfs')).toHaveLength(1);
   });
 
@@ -281,7 +283,8 @@ describe('docker-storage', () => {
 
     test("a site's own daemon.json is never overwritten: kept when it has the limit, refused otherwise", () => {
       const s = sandbox();
-      const site = '{ "log-driver": "journald", "storage-driver": "overlay2", "storage-opts": [ "overlay2.size=50G" ] }\n';
+      const site =
+        '{ "log-driver": "journald", "storage-driver": "overlay2", "storage-opts": [ "overlay2.size=50G" ] }\n';
       s.write('/etc/docker/daemon.json', site);
       expect(s.run('scripts/docker-storage.sh').status).toBe(0);
       expect(s.read('/etc/docker/daemon.json')).toBe(site);
