@@ -101,7 +101,8 @@ export function renderDockerWrapperToml(c: XspotConfig): string {
     log_level: ct.logLevel,
     env_var_filter: ct.envVarFilter,
     container_start_timeout: ct.containerStartTimeoutMinutes,
-    rand_backoff_ratio: ct.randBackoffRatio,
+    // The guide's spelling (exorun reads this key).
+    rand_backoff_ration: ct.randBackoffRatio,
     container_startup: `${HOOK_SCRIPT_DIR}/${HOOK_SCRIPT_FILES.startup}`,
     job_startup_user: `${HOOK_SCRIPT_DIR}/${HOOK_SCRIPT_FILES.jobStartupUser}`,
     job_startup_root: `${HOOK_SCRIPT_DIR}/${HOOK_SCRIPT_FILES.jobStartupRoot}`,

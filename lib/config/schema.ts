@@ -180,7 +180,7 @@ export const ContainersSchema = z
     containerStartTimeoutMinutes: posInt(24 * 60)
       .default(30)
       .describe('container_start_timeout (minutes)'),
-    randBackoffRatio: z.number().default(0.5).describe('rand_backoff_ratio, 0 <= x < 1'),
+    randBackoffRatio: z.number().default(0.5).describe("rand_backoff_ration (the guide's spelling), 0 <= x < 1"),
     runtime: z.enum(['runxc', 'runc']).default('runxc'),
     scripts: z
       .strictObject({

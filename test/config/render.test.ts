@@ -143,7 +143,7 @@ describe('dockerWrapper.toml', () => {
       log_level: 'debug',
       env_var_filter: ['LD_PRELOAD', 'DISPLAY'],
       container_start_timeout: 30,
-      rand_backoff_ratio: 0.25,
+      rand_backoff_ration: 0.25,
       container_startup: '/etc/xspot/scripts/startup.sh',
       job_startup_user: '/etc/xspot/scripts/job_startup_user.sh',
       job_startup_root: '/etc/xspot/scripts/job_startup_root.sh',
