@@ -53,7 +53,15 @@ const IngressRuleSchema = z.strictObject({
 
 const NewVpcSchema = z.strictObject({
   cidr: ipv4Cidr.default('10.0.0.0/16'),
-  maxAzs: posInt(6).default(2),
+  availabilityZones: z
+    .array(str(ALLOW.az))
+    .min(1)
+    .max(6)
+    .optional()
+    .describe(
+      'AZs to span, e.g. [ap-northeast-1a, ap-northeast-1c, ap-northeast-1d]; when unset, the first maxAzs AZs CloudFormation returns for the region (Fn::GetAZs) at deploy time',
+    ),
+  maxAzs: posInt(6).optional().describe('Number of AZs when availabilityZones is not set (default 2)'),
   natGateways: z.enum(['one', 'perAz']).default('one').describe('One NAT gateway, or one per AZ for resilience'),
 });
 

@@ -3,6 +3,7 @@
  * created. Every rule reports; none throws. Each finding names the field, the value and what is
  * allowed. Single-field shape rules (types, allow-lists) are in schema.ts.
  */
+import { newVpcAzFindings } from './az';
 import { cidrContains, cidrsOverlap, hasHostBits, parseCidr } from './cidr';
 import type { Finding } from './findings';
 import { cpuVendor, hasLocalNvme, isGraviton, isNitro } from './instance-types';
@@ -121,6 +122,7 @@ const networkRules: Rule = (c) => {
         ),
       );
   }
+  out.push(...newVpcAzFindings(n.newVpc, c.deployment.region));
   if (n.newVpc && parseCidr(n.newVpc.cidr).prefix > 24) {
     out.push(
       err(

@@ -7,10 +7,12 @@
  */
 import {
   DescribeAvailabilityZonesCommand,
+  DescribeSubnetsCommand,
   type InstanceTypeInfo,
   paginateDescribeInstanceTypeOfferings,
   paginateDescribeInstanceTypes,
 } from '@aws-sdk/client-ec2';
+import { newVpcAzs } from '../config/az';
 import type { Finding } from '../config/findings';
 import { cpuVendor } from '../config/instance-types';
 import type { XspotConfig } from '../config/resolve';
@@ -85,10 +87,49 @@ export interface ChosenAzs {
   readonly source: string;
 }
 
+/** The region's available AZs (zone type availability-zone), and those with a default subnet. */
+export function regionAzs(ctx: LiveContext): Promise<{ available: string[]; withDefaultSubnet: string[] }> {
+  return ctx.memo('region-azs', async () => {
+    const [zones, defaults] = await Promise.all([
+      aws('ec2:DescribeAvailabilityZones', () =>
+        ctx.clients.ec2.send(
+          new DescribeAvailabilityZonesCommand({
+            Filters: [
+              { Name: 'zone-type', Values: ['availability-zone'] },
+              { Name: 'state', Values: ['available'] },
+            ],
+          }),
+        ),
+      ),
+      aws('ec2:DescribeSubnets', () =>
+        ctx.clients.ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'default-for-az', Values: ['true'] }] })),
+      ),
+    ]);
+    const available = (zones.AvailabilityZones ?? [])
+      .map((z) => z.ZoneName)
+      .filter((n): n is string => !!n)
+      .sort();
+    const withDefault = new Set(
+      (defaults.Subnets ?? []).map((s) => s.AvailabilityZone).filter((z): z is string => !!z),
+    );
+    return { available, withDefaultSubnet: available.filter((az) => withDefault.has(az)) };
+  });
+}
+
+/**
+ * What CloudFormation's Fn::GetAZs returns for the region, modelled on its documentation: the
+ * AZs that have a default subnet, or every AZ when none has one, in alphabetical order.
+ * (CloudFormation User Guide, "Fn::GetAZs": "returns only Availability Zones that have a default
+ * subnet unless none of the Availability Zones has a default subnet".)
+ */
+export function getAzsModel(r: { available: readonly string[]; withDefaultSubnet: readonly string[] }): string[] {
+  return [...(r.withDefaultSubnet.length > 0 ? r.withDefaultSubnet : r.available)].sort();
+}
+
 /**
  * The AZs the deployment will use: those of the existing VPC's private subnets (as AWS reports
- * them, falling back to the config when DescribeSubnets is refused), or the first maxAzs AZs of
- * the region for a new VPC.
+ * them, falling back to the config when DescribeSubnets is refused); for a new VPC, the AZs named
+ * in network.newVpc.availabilityZones that exist, or the first maxAzs entries of Fn::GetAZs.
  */
 export function chosenAzs(ctx: LiveContext): Promise<ChosenAzs> {
   return ctx.memo('azs', async () => {
@@ -103,27 +144,59 @@ export function chosenAzs(ctx: LiveContext): Promise<ChosenAzs> {
       const azs = existing.privateSubnets.map((s) => found.get(s.id)?.AvailabilityZone ?? s.availabilityZone);
       return { azs: [...new Set(azs)].sort(), source: 'the AZs of network.existingVpc.privateSubnets' };
     }
-    const maxAzs = ctx.config.network.newVpc?.maxAzs ?? 2;
-    const res = await aws('ec2:DescribeAvailabilityZones', () =>
-      ctx.clients.ec2.send(
-        new DescribeAvailabilityZonesCommand({
-          Filters: [
-            { Name: 'zone-type', Values: ['availability-zone'] },
-            { Name: 'state', Values: ['available'] },
-          ],
-        }),
-      ),
-    );
-    const names = (res.AvailabilityZones ?? [])
-      .map((z) => z.ZoneName)
-      .filter((n): n is string => !!n)
-      .sort();
+    const want = newVpcAzs(ctx.config.network.newVpc);
+    const region = await regionAzs(ctx);
+    if (want.kind === 'named') {
+      return {
+        azs: want.azs.filter((az) => region.available.includes(az)),
+        source: 'network.newVpc.availabilityZones',
+      };
+    }
     return {
-      azs: names.slice(0, maxAzs),
-      source: `the first ${plural(maxAzs, 'AZ')} of ${ctx.region} (network.newVpc.maxAzs)`,
+      azs: getAzsModel(region).slice(0, want.count),
+      source: `the first ${plural(want.count, 'AZ')} Fn::GetAZs returns in ${ctx.region} (network.newVpc.maxAzs)`,
     };
   });
 }
+
+/** The AZs a new VPC needs exist in the region and are available. */
+const azCheck: LiveCheckDef = {
+  name: 'availability-zones',
+  title: 'checking the availability zones',
+  path: () => 'network.newVpc.availabilityZones',
+  run: async (ctx) => {
+    if (ctx.config.network.existingVpc) return []; // the subnets check reports the subnets' AZs
+    const want = newVpcAzs(ctx.config.network.newVpc);
+    const region = await regionAzs(ctx);
+    const listed = region.available.join(', ') || 'none';
+    if (want.kind === 'named') {
+      return want.azs.flatMap((az, i) =>
+        region.available.includes(az)
+          ? []
+          : [
+              liveError(
+                'az-not-found',
+                `network.newVpc.availabilityZones[${i}]`,
+                az,
+                `is not an available availability zone of ${ctx.region} for this account (DescribeAvailabilityZones lists ${listed})`,
+                `one of ${listed}`,
+              ),
+            ],
+      );
+    }
+    const resolved = getAzsModel(region);
+    if (resolved.length >= want.count) return [];
+    return [
+      liveError(
+        'az-too-few',
+        'network.newVpc.maxAzs',
+        want.count,
+        `${ctx.region} offers ${plural(resolved.length, 'AZ')} to Fn::GetAZs (${resolved.join(', ') || 'none'}), fewer than the VPC would span`,
+        `at most ${resolved.length}, or name the AZs in network.newVpc.availabilityZones`,
+      ),
+    ];
+  },
+};
 
 /** DescribeInstanceTypeOfferings (availability-zone) of the given types in the given AZs: type -> AZs. */
 function offerings(ctx: LiveContext, types: readonly string[], azs: readonly string[]) {
@@ -398,6 +471,7 @@ const usageCheck: LiveCheckDef = {
 };
 
 export const INSTANCE_CHECKS: readonly LiveCheckDef[] = [
+  azCheck,
   existsCheck,
   offeredCheck,
   nitroCheck,

@@ -1,10 +1,11 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as efs from 'aws-cdk-lib/aws-efs';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import { newVpcAzs } from '../config/az';
 import type { XspotConfig } from '../config/resolve';
 import { LogBucket } from '../constructs/log-bucket';
 import { XspotNetwork } from '../constructs/network';
@@ -15,9 +16,16 @@ export interface PrereqsStackProps extends StackProps {
   readonly config: XspotConfig;
 }
 
-/** Availability zones for a new VPC, named explicitly so synth needs no lookup. */
-export function newVpcAzs(region: string, count: number): string[] {
-  return Array.from({ length: count }, (_, i) => `${region}${String.fromCharCode(97 + i)}`);
+/**
+ * The AZs of the deployment: those the config names, or `count` entries of CloudFormation's
+ * Fn::GetAZs for the stack's region, resolved at deploy time. Never a name made from the region.
+ */
+function stackAzs(config: XspotConfig): string[] {
+  const n = config.network;
+  if (n.existingVpc) return [...new Set(n.existingVpc.privateSubnets.map((s) => s.availabilityZone))];
+  const azs = newVpcAzs(n.newVpc);
+  if (azs.kind === 'named') return [...azs.azs];
+  return Array.from({ length: azs.count }, (_, i) => Fn.select(i, Fn.getAzs()));
 }
 
 /** Picks the CloudWatch Logs retention that is at least `days`. */
@@ -39,21 +47,27 @@ export class PrereqsStack extends Stack {
   public readonly workerInstanceProfile: iam.IInstanceProfile;
   public readonly fileSystem?: efs.IFileSystem;
   public readonly logBucket: s3.IBucket;
+  private readonly deploymentAzs: string[];
 
   constructor(scope: Construct, id: string, props: PrereqsStackProps) {
     super(scope, id, props);
     const c = props.config;
     const n = c.network;
+    this.deploymentAzs = stackAzs(c);
+    Validations.of(this).acknowledge({
+      id: 'CloudFormation-Validate::W3010',
+      reason: 'Literal AZs are the ones the site named in network (checked against the region offline and live)',
+    });
 
     const network = new XspotNetwork(this, 'Network', {
       newVpc: n.existingVpc
         ? undefined
         : (() => {
-            const v = n.newVpc ?? { cidr: '10.0.0.0/16', maxAzs: 2, natGateways: 'one' as const };
+            const v = n.newVpc ?? { cidr: '10.0.0.0/16', natGateways: 'one' as const };
             return {
               cidr: v.cidr,
-              availabilityZones: newVpcAzs(c.deployment.region, v.maxAzs),
-              natGateways: v.natGateways === 'perAz' ? v.maxAzs : 1,
+              availabilityZones: this.deploymentAzs,
+              natGateways: v.natGateways === 'perAz' ? this.deploymentAzs.length : 1,
             };
           })(),
       existingVpc: n.existingVpc
@@ -129,5 +143,13 @@ export class PrereqsStack extends Stack {
       out('FileSystemDnsName', `${this.fileSystem.fileSystemId}.efs.${this.region}.${this.urlSuffix}`, 'EFS DNS name');
     }
     out('LogBucketName', this.logBucket.bucketName, 'Bucket for controller and image-build logs');
+  }
+
+  /**
+   * The deployment's AZs instead of CDK's context lookup (which would call AWS at synth time, or
+   * fall back to dummy names): the config's names, or Fn::GetAZs entries resolved at deploy time.
+   */
+  public override get availabilityZones(): string[] {
+    return this.deploymentAzs;
   }
 }

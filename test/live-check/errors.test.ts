@@ -12,6 +12,7 @@ import {
   DescribeInstanceTypeOfferingsCommand,
   DescribeInstanceTypesCommand,
   DescribeRegionsCommand,
+  DescribeSubnetsCommand,
   type InstanceTypeInfo,
 } from '@aws-sdk/client-ec2';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
@@ -66,6 +67,7 @@ beforeEach(() => {
   ec2.on(DescribeAvailabilityZonesCommand).resolves({
     AvailabilityZones: [{ ZoneName: 'us-east-1b' }, { ZoneName: 'us-east-1a' }, { ZoneName: 'us-east-1c' }],
   });
+  ec2.on(DescribeSubnetsCommand).resolves({ Subnets: [] });
   ec2.on(DescribeInstanceTypesCommand).resolves({
     InstanceTypes: [
       TYPE('m5d.xlarge', { InstanceStorageInfo: { TotalSizeInGB: 150 } }),

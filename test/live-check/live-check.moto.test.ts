@@ -2,7 +2,7 @@
  * check-config --live against moto in server mode: each check passes on resources that match the
  * config and fails, naming the field, on resources that do not.
  */
-import { ModifyVpcAttributeCommand } from '@aws-sdk/client-ec2';
+import { DeleteSubnetCommand, DescribeSubnetsCommand, ModifyVpcAttributeCommand } from '@aws-sdk/client-ec2';
 import { type Finding, formatFinding } from '../../lib/config/findings';
 import type { XspotConfig } from '../../lib/config/resolve';
 import { validateConfig } from '../../lib/config/validate';
@@ -219,12 +219,53 @@ describe('instance types', () => {
     expect(f.message).not.toContain('us-east-1a');
   });
 
-  test('a new VPC uses the first maxAzs AZs of the region', async () => {
+  test('a new VPC uses the first maxAzs AZs Fn::GetAZs returns', async () => {
     const two = await live(worldConfig(world, { network: { existingVpc: undefined, newVpc: { maxAzs: 2 } } }));
     expect(brief(two.findings)).toEqual([]);
     const six = await live(worldConfig(world, { network: { existingVpc: undefined, newVpc: { maxAzs: 6 } } }));
     const f = expectFinding(six, 'warning', 'instance-type-not-offered-in-az', 'controllers.instanceType');
-    expect(f.message).toMatch(/us-east-1e .*first 6 AZs of us-east-1/);
+    expect(f.message).toMatch(/us-east-1e .*first 6 AZs Fn::GetAZs returns in us-east-1/);
+  });
+
+  test('named AZs: those that exist pass and decide where the types must be offered; one that does not is an error', async () => {
+    const ok = await live(
+      worldConfig(world, {
+        network: { existingVpc: undefined, newVpc: { availabilityZones: ['us-east-1b', 'us-east-1e'] } },
+      }),
+    );
+    const warn = expectFinding(ok, 'warning', 'instance-type-not-offered-in-az', 'controllers.instanceType');
+    expect(warn.message).toContain('us-east-1e (network.newVpc.availabilityZones)');
+    expect(ok.findings.filter((x) => x.id === 'az-not-found')).toEqual([]);
+
+    const bad = await live(
+      worldConfig(world, {
+        network: { existingVpc: undefined, newVpc: { availabilityZones: ['us-east-1a', 'us-east-1q'] } },
+      }),
+    );
+    const f = expectFinding(bad, 'error', 'az-not-found', 'network.newVpc.availabilityZones[1]', 'us-east-1q');
+    expect(f.message).toMatch(/DescribeAvailabilityZones lists us-east-1a, us-east-1b/);
+  });
+});
+
+describe('availability zones: the Fn::GetAZs model', () => {
+  beforeAll(fresh);
+
+  test('with default subnets in only some AZs, Fn::GetAZs returns those: a larger maxAzs is an error naming them', async () => {
+    const { Subnets } = await clients.ec2.send(
+      new DescribeSubnetsCommand({ Filters: [{ Name: 'default-for-az', Values: ['true'] }] }),
+    );
+    const defaults = (Subnets ?? []).sort((a, b) =>
+      String(a.AvailabilityZone).localeCompare(String(b.AvailabilityZone)),
+    );
+    expect(defaults.length).toBeGreaterThan(2);
+    for (const s of defaults.slice(2)) await clients.ec2.send(new DeleteSubnetCommand({ SubnetId: s.SubnetId }));
+    const kept = defaults.slice(0, 2).map((s) => s.AvailabilityZone);
+
+    const two = await live(worldConfig(world, { network: { existingVpc: undefined, newVpc: { maxAzs: 2 } } }));
+    expect(two.findings.filter((x) => x.id.startsWith('az-'))).toEqual([]);
+    const three = await live(worldConfig(world, { network: { existingVpc: undefined, newVpc: { maxAzs: 3 } } }));
+    const f = expectFinding(three, 'error', 'az-too-few', 'network.newVpc.maxAzs', 3);
+    expect(f.message).toContain(`offers 2 AZs to Fn::GetAZs (${kept.join(', ')})`);
   });
 });
 

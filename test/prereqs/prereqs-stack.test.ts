@@ -15,7 +15,46 @@ describe('network', () => {
     });
     t.resourceCountIs('AWS::EC2::Subnet', 6);
     t.resourceCountIs('AWS::EC2::NatGateway', 1);
-    t.hasResourceProperties('AWS::EC2::Subnet', { AvailabilityZone: 'us-east-1c', MapPublicIpOnLaunch: false });
+    t.hasResourceProperties('AWS::EC2::Subnet', {
+      AvailabilityZone: { 'Fn::Select': [2, { 'Fn::GetAZs': '' }] },
+      MapPublicIpOnLaunch: false,
+    });
+  });
+
+  test.each(['ap-northeast-1', 'us-west-1', 'ca-central-1', 'us-east-1'])(
+    'new VPC in %s without named AZs: every subnet AZ is resolved by CloudFormation (Fn::GetAZs), none is a made-up name',
+    (region) => {
+      const t = template({ deployment: { region }, network: { newVpc: { maxAzs: 2 } } });
+      const subnets = Object.values(t.findResources('AWS::EC2::Subnet')) as {
+        Properties: { AvailabilityZone: unknown };
+      }[];
+      expect(subnets).toHaveLength(4);
+      const azs = subnets.map((s) => JSON.stringify(s.Properties.AvailabilityZone)).sort();
+      expect(new Set(azs)).toEqual(
+        new Set([0, 1].map((i) => JSON.stringify({ 'Fn::Select': [i, { 'Fn::GetAZs': '' }] }))),
+      );
+      expect(JSON.stringify(t.toJSON())).not.toContain(`"${region}a"`);
+    },
+  );
+
+  test('new VPC with named AZs: subnets in exactly those AZs (ap-northeast-1 has no 1b), one NAT per AZ when asked', () => {
+    const azs = ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d'];
+    const t = template({
+      deployment: { region: 'ap-northeast-1' },
+      network: { newVpc: { availabilityZones: azs, natGateways: 'perAz' } },
+    });
+    const subnets = Object.values(t.findResources('AWS::EC2::Subnet')) as {
+      Properties: { AvailabilityZone: unknown };
+    }[];
+    expect(subnets.map((s) => s.Properties.AvailabilityZone).sort()).toEqual([...azs, ...azs].sort());
+    t.resourceCountIs('AWS::EC2::NatGateway', 3);
+  });
+
+  test('synth asks CloudFormation, not the account: no availability-zones context lookup is requested', () => {
+    const app = buildApp({ deployment: { region: 'us-west-1', account: '123456789012' } });
+    const assembly = app.app.synth();
+    const missing = assembly.manifest.missing ?? [];
+    expect(missing.filter((m) => m.provider === 'availability-zones')).toEqual([]);
   });
 
   test('new VPC: one NAT gateway per AZ when asked', () => {
