@@ -103,3 +103,39 @@ export function argLines(output: string): string[] {
     .filter((l) => l.startsWith('ARG<'))
     .map((l) => l.slice(4, -1));
 }
+
+/** The unprivileged account the attack tests submit as. */
+export interface Attacker {
+  readonly name: string;
+  readonly uid: number;
+  readonly gid: number;
+  readonly home: string;
+}
+
+export const ATTACKER_NAME = 'xspot-hostile';
+
+/** Creates the unprivileged attack account (useradd) when it does not exist yet. */
+export function ensureAttacker(): Attacker {
+  if (run('id', ['-u', ATTACKER_NAME]).code !== 0) {
+    mustRun('useradd', ['--create-home', '--shell', '/bin/bash', '--user-group', ATTACKER_NAME]);
+  }
+  const [, , uid, gid, , home] = mustRun('getent', ['passwd', ATTACKER_NAME]).trim().split(':');
+  return { name: ATTACKER_NAME, uid: Number(uid), gid: Number(gid), home };
+}
+
+/** Runs a command as the attacker (setpriv: its uid, gid and no supplementary groups) with `env`. */
+export function runAs(who: Attacker, cmd: string, args: readonly string[], opts: Parameters<typeof run>[2] = {}) {
+  return run(
+    'setpriv',
+    ['--reuid', String(who.uid), '--regid', String(who.gid), '--clear-groups', '--', cmd, ...args],
+    opts,
+  );
+}
+
+/** Gives the attacker a directory of its own (mode 0755, owned by it). */
+export function attackerDir(who: Attacker, dir: string): string {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.chownSync(dir, who.uid, who.gid);
+  fs.chmodSync(dir, 0o755);
+  return dir;
+}

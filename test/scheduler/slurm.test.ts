@@ -39,6 +39,7 @@ interface Submitted {
 maybe('Slurm: job_submit.lua, cli_filter.lua and the sbatch wrapper on a real cluster', () => {
   let root = '';
   let clusterDir = '';
+  let clientClusterDir = '';
   let clientConf = '';
   let host = '';
   const submitted: Submitted[] = [];
@@ -76,19 +77,35 @@ maybe('Slurm: job_submit.lua, cli_filter.lua and the sbatch wrapper on a real cl
       ],
       { timeoutMs: 90_000 },
     );
-    // The client-side path: the same cluster seen through a slurm.conf with CliFilterPlugins=lua.
+    // The client-side path, for sites that cannot change slurmctld: a second cluster without
+    // job_submit.lua (the server side wraps every X-Spot job, so the two are not combined),
+    // seen through a slurm.conf with CliFilterPlugins=lua.
+    clientClusterDir = path.join(root, 'client-cluster');
+    fs.mkdirSync(clientClusterDir);
+    mustRun(
+      'bash',
+      [
+        path.join(HERE, 'slurm-cluster.sh'),
+        'start',
+        clientClusterDir,
+        `PartitionName=xspot Nodes=${host} MaxTime=INFINITE State=UP`,
+        `PartitionName=chipspot Nodes=${host} MaxTime=INFINITE State=UP`,
+      ],
+      { timeoutMs: 90_000 },
+    );
     const clientDir = path.join(root, 'client');
     fs.mkdirSync(clientDir);
     clientConf = path.join(clientDir, 'slurm.conf');
     fs.writeFileSync(
       clientConf,
-      `${fs.readFileSync(path.join(clusterDir, 'slurm.conf'), 'utf8')}CliFilterPlugins=lua\n`,
+      `${fs.readFileSync(path.join(clientClusterDir, 'slurm.conf'), 'utf8')}CliFilterPlugins=lua\n`,
     );
     fs.copyFileSync(path.join(root, 'render/slurm/cli_filter.lua'), path.join(clientDir, 'cli_filter.lua'));
-  }, 120_000);
+  }, 180_000);
 
   afterAll(() => {
     if (clusterDir) run('bash', [path.join(HERE, 'slurm-cluster.sh'), 'stop', clusterDir]);
+    if (clientClusterDir) run('bash', [path.join(HERE, 'slurm-cluster.sh'), 'stop', clientClusterDir]);
     if (root) fs.rmSync(root, { recursive: true, force: true });
   });
 
@@ -258,7 +275,15 @@ maybe('Slurm: job_submit.lua, cli_filter.lua and the sbatch wrapper on a real cl
     run('scancel', [held], { env: env('server') });
   });
 
-  test.each(['server', 'client'] as const)('%s side: --export=NONE (no HOME, no PATH from the submitter)', (p) => {
+  test('server side: --export=NONE is refused (slurmd would run the login scripts on the controller)', () => {
+    const file = path.join(root, 'src', 'server-export-none.sh');
+    fs.writeFileSync(file, jobScript('server-export-none'));
+    const r = run('sbatch', ['-H', '-p', 'xspot', '--export=NONE', file], { env: env('server') });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/would load your login environment on the controller/);
+  });
+
+  test.each(['client'] as const)('%s side: --export=NONE (no HOME, no PATH from the submitter)', (p) => {
     const script = jobScript(`${p}-export-none`);
     const file = path.join(root, 'src', `${p}-export-none.sh`);
     fs.writeFileSync(file, script);
@@ -315,12 +340,18 @@ maybe('Slurm: job_submit.lua, cli_filter.lua and the sbatch wrapper on a real cl
 
   test('released jobs run through exorun with their arguments and their script unchanged', async () => {
     expect(submitted.length).toBeGreaterThan(CASES.length);
-    mustRun('scontrol', ['release', submitted.map((s) => s.jobId).join(',')], { env: env('server') });
+    for (const p of ['server', 'client'] as const) {
+      const ids = submitted.filter((s) => s.path === p).map((s) => s.jobId);
+      mustRun('scontrol', ['release', ids.join(',')], { env: env(p) });
+    }
     await waitFor(
       'the released jobs to finish',
       () => {
-        const ids = new Set(mustRun('squeue', ['-h', '-o', '%F'], { env: env('server') }).split('\n'));
-        return submitted.some((s) => ids.has(s.jobId)) ? undefined : true;
+        for (const p of ['server', 'client'] as const) {
+          const ids = new Set(mustRun('squeue', ['-h', '-o', '%F'], { env: env(p) }).split('\n'));
+          if (submitted.some((s) => s.path === p && ids.has(s.jobId))) return undefined;
+        }
+        return true;
       },
       90_000,
     );

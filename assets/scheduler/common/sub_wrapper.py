@@ -144,6 +144,20 @@ def script_dir():
 
 # ---- Slurm ------------------------------------------------------------------------------
 
+def long_name(name):
+    """The full sbatch long option `name` abbreviates (sbatch takes any unambiguous prefix)."""
+    known = SBATCH_LONG_ARG | SBATCH_LONG_FLAG
+    if name in known:
+        return name
+    matches = sorted(n for n in known if n.startswith(name))
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        raise Refuse("xspot: sbatch option --%s is ambiguous (%s); write the option in full"
+                     % (name, ", ".join("--" + m for m in matches)))
+    return name
+
+
 def parse_sbatch(args):
     """[(name, value, [raw args])] for the options, and the index of the script (or None)."""
     opts, i = [], 0
@@ -153,6 +167,7 @@ def parse_sbatch(args):
             return opts, (i + 1 if i + 1 < len(args) else None)
         if a.startswith("--"):
             name, eq, value = a[2:].partition("=")
+            name = long_name(name)
             if eq:
                 opts.append((name, value, [a]))
             elif name in SBATCH_LONG_ARG:
@@ -246,23 +261,37 @@ def normalize_directive(line):
 
 def slurm_launcher(directives, original, args):
     exorun = sh_quote(CONFIG["exorun"])
-    lines = ["#!/bin/bash"] + directives + [
+    lines = ["#!/bin/bash -p"] + directives + [
         LAUNCHER_MARK + " (client): written at submit time by the X-Spot sbatch wrapper.",
         "# The job's own batch script is embedded below; cli_filter.lua put the request in",
         "# XSPOT_CPUS, XSPOT_MEM_GB and XSPOT_IMAGE. This runs",
         "#   " + exorun + " run -c $XSPOT_CPUS -m $XSPOT_MEM_GB -i $XSPOT_IMAGE -- <saved script> <arguments>",
         "set -eu",
-        'if ! [[ "${XSPOT_CPUS:-}" =~ ^[1-9][0-9]*$ && "${XSPOT_MEM_GB:-}" =~ ^[1-9][0-9]*$ && -n "${XSPOT_IMAGE:-}" ]]; then',
+        "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+        "export PATH",
+        "unset BASH_ENV ENV CDPATH GLOBIGNORE",
+        'if ! [[ "${XSPOT_CPUS:-}" =~ ^[1-9][0-9]{0,5}$ && "${XSPOT_MEM_GB:-}" =~ ^[1-9][0-9]{0,6}$ && -n "${XSPOT_IMAGE:-}" ]]; then',
         '  echo "xspot: job ${SLURM_JOB_ID:-?} was not completed by cli_filter.lua (is CliFilterPlugins=lua set?)" >&2',
         "  exit 1",
         "fi",
+        'if [ "$XSPOT_CPUS" -gt %d ] || [ "$XSPOT_MEM_GB" -gt %d ]; then' % (CONFIG["max_cpus"], CONFIG["max_memory_gb"]),
+        '  echo "xspot: job ${SLURM_JOB_ID:-?} asks for more than %d CPUs or %d GB" >&2' % (CONFIG["max_cpus"], CONFIG["max_memory_gb"]),
+        "  exit 1",
+        "fi",
+        "case \"$XSPOT_IMAGE\" in",
+        "  " + "|".join(sh_quote(i) for i in CONFIG["approved_images"]) + ") ;;",
+        '  *) echo "xspot: XSPOT_IMAGE is not an approved image" >&2; exit 1 ;;',
+        "esac",
         "unset XSPOT_SBATCH_WRAPPED",
         "set -- " + " ".join(sh_quote(a) for a in args) if args else "set --",
-        ': "${HOME:=$(cd ~ && pwd)}"',
+        'HOME="$(getent passwd "$(id -u)" | cut -d: -f6)"',
+        "export HOME",
+        "xspot_job=job",
+        '[[ "${SLURM_JOB_ID:-}" =~ ^[0-9]{1,20}$ ]] && xspot_job="$SLURM_JOB_ID"',
         'xspot_dir="' + CONFIG["script_dir"] + '"',
         "umask 077",
-        'mkdir -p "$xspot_dir"',
-        'xspot_script="$(mktemp "$xspot_dir/slurm-${SLURM_JOB_ID:-job}.XXXXXX")"',
+        'mkdir -p -- "$xspot_dir"',
+        'xspot_script="$(mktemp -- "$xspot_dir/slurm-$xspot_job.XXXXXX")"',
         "trap 'rm -f \"$xspot_script\"' EXIT",
         "trap 'exit 143' TERM",
         "trap 'exit 130' INT",
@@ -282,6 +311,26 @@ def is_xspot_list(value, what):
         raise Refuse("xspot: %s %s mixes X-Spot and other queues; submit to X-Spot queues (%s) alone"
                      % (what, value, ", ".join(CONFIG["queues"])))
     return bool(xspot)
+
+
+def default_partition():
+    """The cluster's default partition (scontrol next to the real sbatch); Refuse when unknown."""
+    import subprocess  # only jobs that name no partition need it
+
+    scontrol = os.path.join(os.path.dirname(CONFIG["real_submit"]), "scontrol")
+    if not os.access(scontrol, os.X_OK):
+        scontrol = "scontrol"
+    try:
+        out = subprocess.run([scontrol, "-o", "show", "partition"], stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, check=True, timeout=30).stdout.decode()
+    except (OSError, subprocess.SubprocessError):
+        raise Refuse("xspot: the job names no partition and the default partition cannot be read "
+                     "(scontrol show partition failed); give -p/--partition")
+    for line in out.splitlines():
+        fields = dict(f.partition("=")[::2] for f in line.split())
+        if fields.get("Default") == "YES":
+            return fields.get("PartitionName")
+    return None
 
 
 def sbatch_main(argv):
@@ -312,14 +361,14 @@ def sbatch_main(argv):
         for line in directives:
             dopts, _ = parse_sbatch(shlex.split(line.strip()[len("#SBATCH"):]))
             partition = opt_value(dopts, "partition") or partition
+    if partition is None:
+        partition = default_partition()
     if not is_xspot_list(partition, "--partition"):
         real_exec(argv, stdin_bytes)
     unknown = [n[1:] for n, _, _ in opts if n.startswith("?")]
     if unknown:
         raise Refuse("xspot: the X-Spot sbatch wrapper does not know option %s; write it as --name=value"
                      % ", ".join(unknown))
-    if LAUNCHER_MARK in original:
-        real_exec(argv, stdin_bytes)
     new_argv = normalize_args(opts[:len(opts)])
     launcher = slurm_launcher([normalize_directive(d) for d in directives], original, script_args)
     real_exec(new_argv, launcher.encode("utf-8", "surrogateescape"), {"XSPOT_SBATCH_WRAPPED": "1"})

@@ -74,7 +74,8 @@ end
 -- true/false, or nil plus a message when the job mixes X-Spot and other partitions.
 local function wants_xspot(job_desc, part_list)
   local xspot, other = 0, 0
-  for _, name in ipairs(requested_partitions(job_desc, part_list)) do
+  local names = requested_partitions(job_desc, part_list)
+  for _, name in ipairs(names) do
     if in_list(name, CONFIG.queues) then
       xspot = xspot + 1
     else
@@ -82,7 +83,7 @@ local function wants_xspot(job_desc, part_list)
     end
   end
   if xspot > 0 and other > 0 then
-    return nil, "xspot: --partition=" .. tostring(job_desc.partition)
+    return nil, "xspot: --partition=" .. table.concat(names, ",")
       .. " mixes X-Spot and other partitions; submit to X-Spot partitions ("
       .. table.concat(CONFIG.queues, ", ") .. ") alone"
   end
@@ -152,27 +153,80 @@ local function xspot_request(job_desc)
   return { cpus = cpus, gb = gb, image = image, origin = table.concat(origin, " ") }
 end
 
--- The batch script Slurm runs on the controller: saves the original script where the
--- X-Spot container can read it, then hands it and the job's arguments to exorun.
+-- Variables the dynamic loader and libc act on before the launcher's first line runs (glibc's
+-- own list of variables it drops for setuid programs, less TMPDIR and TZDIR). bash -p cannot
+-- help against them, so a job whose environment sets one is refused. (slurmctld hands the
+-- environment to Lua as a lookup table that cannot be iterated, so the names are listed.)
+local LOADER_VARS = {
+  "LD_AUDIT", "LD_BIND_NOT", "LD_BIND_NOW", "LD_DEBUG", "LD_DEBUG_OUTPUT", "LD_DYNAMIC_WEAK",
+  "LD_HWCAP_MASK", "LD_LIBRARY_PATH", "LD_ORIGIN_PATH", "LD_PRELOAD", "LD_PROFILE",
+  "LD_PROFILE_OUTPUT", "LD_SHOW_AUXV", "LD_USE_LOAD_BIAS", "GCONV_PATH", "GETCONF_DIR",
+  "GLIBC_TUNABLES", "HOSTALIASES", "LOCALDOMAIN", "LOCPATH", "MALLOC_TRACE", "NIS_PATH", "NLSPATH",
+  "RESOLV_HOST_CONF", "RES_OPTIONS",
+}
+
+-- A message when the job would run code of the user's choosing natively on the controller
+-- before exorun starts, or nil.
+local function unsafe_environment(job_desc)
+  local env = job_desc.environment
+  if env == nil then
+    return nil
+  end
+  -- sbatch sets SLURM_GET_USER_ENV for --get-user-env and for any --export other than plain ALL
+  -- (Slurm 22.05: even ALL,NAME=value), and a user can set it by hand; slurmd then runs the
+  -- user's login scripts on the node, natively, before the launcher.
+  if env.SLURM_GET_USER_ENV ~= nil then
+    return "xspot: this job would load your login environment on the controller (--get-user-env, or an "
+      .. "--export other than ALL), which X-Spot partitions do not allow; submit without --export (ALL is the "
+      .. "default), with the variables set before sbatch or inside the job script"
+  end
+  local found = {}
+  for _, name in ipairs(LOADER_VARS) do
+    if env[name] ~= nil then
+      found[#found + 1] = name
+    end
+  end
+  if #found == 0 then
+    return nil
+  end
+  return "xspot: the job environment sets " .. table.concat(found, ", ") .. ", which X-Spot partitions do not "
+    .. "accept (the launcher on the controller would load code from it); unset it before submitting and set it "
+    .. "in the job script instead, which runs inside the X-Spot container"
+end
+
+-- The batch script Slurm runs on the controller, as the submitting user, with the job's
+-- environment. Nothing in that environment is trusted: bash -p skips BASH_ENV/ENV, imported
+-- functions, SHELLOPTS and BASHOPTS; PATH is fixed before the first command; HOME comes from
+-- the password database, not the environment; the job id is used only when it is a number.
+-- It saves the original script where the X-Spot container can read it, then hands it and the
+-- job's arguments to exorun.
 local function launcher(original, req)
   local exorun = string.format("%s run -c %d -m %d -i %s", sh_quote(CONFIG.exorun), req.cpus, req.gb,
     sh_quote(req.image))
   return table.concat({
-    "#!/bin/bash",
+    "#!/bin/bash -p",
     LAUNCHER_MARK .. " (server): written at submit time by the X-Spot job_submit plugin.",
     "# The job's own batch script is embedded below; this runs it as",
     "#   " .. exorun .. " -- <saved script> <job arguments>",
     "set -eu",
-    ': "${HOME:=$(cd ~ && pwd)}"',
+    "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+    "export PATH",
+    "unset BASH_ENV ENV CDPATH GLOBIGNORE",
+    "IFS=$' \t\n'",
+    'HOME="$(getent passwd "$(id -u)" | cut -d: -f6)"',
+    '[ -n "$HOME" ] || { echo "xspot: no home directory for uid $(id -u)" >&2; exit 1; }',
+    "export HOME",
+    'xspot_job=job',
+    '[[ "${SLURM_JOB_ID:-}" =~ ^[0-9]{1,20}$ ]] && xspot_job="$SLURM_JOB_ID"',
     'xspot_dir="' .. CONFIG.script_dir .. '"',
     "umask 077",
-    'mkdir -p "$xspot_dir"',
-    'xspot_script="$(mktemp "$xspot_dir/slurm-${SLURM_JOB_ID:-job}.XXXXXX")"',
-    "trap 'rm -f \"$xspot_script\"' EXIT",
+    'mkdir -p -- "$xspot_dir"',
+    'xspot_script="$(mktemp -- "$xspot_dir/slurm-$xspot_job.XXXXXX")"',
+    "trap 'rm -f -- \"$xspot_script\"' EXIT",
     "trap 'exit 143' TERM",
     "trap 'exit 130' INT",
     "printf '%s' " .. sh_quote(original) .. ' >"$xspot_script"',
-    'chmod 700 "$xspot_script"',
+    'chmod 700 -- "$xspot_script"',
     "set +e",
     exorun .. ' -- "$xspot_script" "$@"',
     "",
@@ -194,9 +248,12 @@ local function xspot_job_submit(job_desc, part_list)
       .. "or run exorun yourself on a controller")
     return slurm.ERROR
   end
-  if string.find(script, "\n" .. LAUNCHER_MARK, 1, true) then
-    -- Already wrapped on the client side (sbatch wrapper + cli_filter.lua): leave it.
-    return slurm.SUCCESS
+  -- Every X-Spot batch script is wrapped, whatever it contains: nothing the user writes can
+  -- mark it as already wrapped (a launcher submitted by the user just runs inside exorun).
+  local bad_env = unsafe_environment(job_desc)
+  if bad_env ~= nil then
+    slurm.log_user("%s", bad_env)
+    return slurm.ERROR
   end
   local req, err = xspot_request(job_desc)
   if req == nil then

@@ -1,0 +1,172 @@
+/**
+ * Attacks a hostile HPC user would try against the scheduler hooks, as tables the scheduler
+ * tests run against the real daemons, submitting as an unprivileged account. Each row names
+ * its safe outcome: refused at submission (with the message), or run only through exorun
+ * within the configured limits. Never the user's code natively on the controller. Benign
+ * controls sit in the same tables so the defences are shown not to break honest jobs.
+ *
+ * Placeholders the tests fill in: PAYLOAD (a shell line that records where it ran: through
+ * the stand-in exorun, which sets STANDIN_INSIDE_EXORUN, or natively), @PAYLOAD_FILE@ (a file
+ * holding PAYLOAD, for BASH_ENV/ENV), @FAKE_BIN@ (a directory of the attacker's own mkdir,
+ * mktemp, chmod, getent, id, cut, rm, cat that run PAYLOAD first).
+ */
+
+/** The safe outcome: refused at submit with this message, run through exorun, or untouched. */
+export type Safe = { readonly rejected: RegExp } | 'exorun' | 'untouched';
+
+export interface Attack {
+  readonly id: string;
+  /** What the attacker tries, and where it comes from (the issue, or a variant). */
+  readonly note: string;
+  /** How it is submitted (default: a batch job). */
+  readonly via?: 'batch' | 'srun' | 'salloc' | 'update' | 'overlap' | 'default-partition';
+  /** Submit options (the test adds hold and output options). */
+  readonly opts?: readonly string[];
+  /** The job script; default: a bash script that runs PAYLOAD. */
+  readonly script?: string;
+  /** Read the script from stdin instead of a file. */
+  readonly stdin?: boolean;
+  /** Extra variables in the submitter's environment. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Job script arguments. */
+  readonly args?: readonly string[];
+  readonly safe: Safe;
+  /** Set when the row cannot be made safe with the hooks alone: why (documented as residual risk). */
+  readonly residual?: string;
+}
+
+
+/** The limits of TEST_SETTINGS (cases.ts): 16 CPUs, 64 GB. */
+export const SLURM_ATTACKS: readonly Attack[] = [
+  // --- benign controls ---
+  { id: 'control-plain', note: 'benign: a plain X-Spot job', opts: ['-p', 'xspot', '-n', '2'], safe: 'exorun' },
+  {
+    id: 'control-args',
+    note: 'benign: arguments with spaces, quotes and $() stay arguments',
+    opts: ['-p', 'xspot'],
+    script: '#!/bin/bash\nPAYLOAD\nfor a in "$@"; do printf "ARG<%s>\\n" "$a"; done\n',
+    args: ['a b', "it's", '$(id)', '`id`;id'],
+    safe: 'exorun',
+  },
+  { id: 'control-other', note: 'benign: a job for another partition is untouched', opts: ['-p', 'debug'], safe: 'untouched' },
+  { id: 'control-limit', note: 'benign: exactly the limits (16 CPUs, 64 GB)', opts: ['-p', 'xspot', '-n', '16', '--mem=64G'], safe: 'exorun' },
+  // --- issue item 3: a marker in the user's own script ---
+  {
+    id: 'marker-in-script',
+    note: 'issue: a script with the line "# xspot-launcher" was accepted unmodified',
+    opts: ['-p', 'xspot'],
+    script: '#!/bin/bash\n# xspot-launcher\nPAYLOAD\n',
+    safe: 'exorun',
+  },
+  {
+    id: 'marker-in-wrap',
+    note: 'issue: --wrap with the marker',
+    opts: ['-p', 'xspot', '--wrap', '# xspot-launcher\nPAYLOAD'],
+    script: '',
+    safe: 'exorun',
+  },
+  {
+    id: 'launcher-imitation',
+    note: "variant: a script imitating the launcher's first lines",
+    opts: ['-p', 'xspot'],
+    script:
+      '#!/bin/bash -p\n# xspot-launcher (server): written at submit time by the X-Spot job_submit plugin.\n' +
+      "# The job's own batch script is embedded below; this runs it as\nset -eu\nPAYLOAD\n",
+    safe: 'exorun',
+  },
+  {
+    id: 'marker-stdin',
+    note: 'variant: the marker in a script on stdin',
+    opts: ['-p', 'xspot'],
+    script: '#!/bin/bash\n# xspot-launcher (client)\nPAYLOAD\n',
+    stdin: true,
+    safe: 'exorun',
+  },
+  {
+    id: 'crlf-script',
+    note: 'variant: a CRLF script with the marker',
+    opts: ['-p', 'xspot'],
+    script: '#!/bin/bash\r\n# xspot-launcher\r\nPAYLOAD\r\n',
+    safe: { rejected: /DOS line breaks/ },
+  },
+  // --- issue item 2: the launcher honoured the job environment ---
+  {
+    id: 'bash-env',
+    note: 'issue: BASH_ENV runs user code before the launcher\'s first line',
+    opts: ['-p', 'xspot'],
+    env: { BASH_ENV: '@PAYLOAD_FILE@' },
+    safe: 'exorun',
+  },
+  { id: 'env-env', note: 'variant: ENV (sh/posix mode start-up file)', opts: ['-p', 'xspot'], env: { ENV: '@PAYLOAD_FILE@' }, safe: 'exorun' },
+  {
+    id: 'path-override',
+    note: 'issue: mkdir/mktemp/chmod resolved through the user\'s PATH',
+    opts: ['-p', 'xspot'],
+    env: { PATH: '@FAKE_BIN@:/usr/bin:/bin' },
+    safe: 'exorun',
+  },
+  {
+    id: 'exported-function',
+    note: 'variant: an exported bash function named mkdir',
+    opts: ['-p', 'xspot'],
+    env: { 'BASH_FUNC_mkdir%%': '() { PAYLOAD; /bin/mkdir "$@"; }' },
+    safe: 'exorun',
+  },
+  { id: 'shellopts', note: 'variant: SHELLOPTS/BASHOPTS from the environment', opts: ['-p', 'xspot'], env: { SHELLOPTS: 'xtrace', BASHOPTS: 'extdebug' }, safe: 'exorun' },
+  { id: 'home-override', note: '--export of HOME (the launcher reads it)', opts: ['-p', 'xspot'], env: { HOME: '/tmp' }, safe: 'exorun' },
+  { id: 'job-id-override', note: '--export of SLURM_JOB_ID (the launcher reads it)', opts: ['-p', 'xspot'], env: { SLURM_JOB_ID: '../../../tmp/x' }, safe: 'exorun' },
+  {
+    id: 'xspot-vars-override',
+    note: "--export of the client launcher's XSPOT_CPUS/XSPOT_MEM_GB/XSPOT_IMAGE",
+    opts: ['-p', 'xspot'],
+    env: { XSPOT_CPUS: '512', XSPOT_MEM_GB: '4096', XSPOT_SBATCH_WRAPPED: '1' },
+    safe: 'exorun',
+  },
+  { id: 'ld-preload', note: 'variant: LD_PRELOAD loads a library into the launcher', opts: ['-p', 'xspot'], env: { LD_PRELOAD: '@FAKE_BIN@/x.so' }, safe: { rejected: /sets LD_PRELOAD/ } },
+  { id: 'ld-library-path', note: 'variant: LD_LIBRARY_PATH', opts: ['-p', 'xspot'], env: { LD_LIBRARY_PATH: '@FAKE_BIN@' }, safe: { rejected: /sets LD_LIBRARY_PATH/ } },
+  { id: 'ld-audit', note: 'variant: LD_AUDIT', opts: ['-p', 'xspot'], env: { LD_AUDIT: '@FAKE_BIN@/x.so' }, safe: { rejected: /sets LD_AUDIT/ } },
+  { id: 'gconv-path', note: 'variant: GCONV_PATH', opts: ['-p', 'xspot'], env: { GCONV_PATH: '@FAKE_BIN@' }, safe: { rejected: /sets GCONV_PATH/ } },
+  { id: 'export-none', note: 'variant: --export=NONE makes slurmd run the login scripts on the node', opts: ['-p', 'xspot', '--export=NONE'], safe: { rejected: /login environment/ } },
+  { id: 'get-user-env', note: 'variant: --get-user-env', opts: ['-p', 'xspot', '--get-user-env'], safe: { rejected: /login environment/ } },
+  { id: 'export-list', note: 'variant: --export with a list and no ALL', opts: ['-p', 'xspot', '--export=FOO=1'], safe: { rejected: /login environment/ } },
+  {
+    id: 'export-all-plus',
+    note: 'variant: --export=ALL,BASH_ENV=... (Slurm 22.05 loads the login environment for any --export but ALL)',
+    opts: ['-p', 'xspot', '--export=ALL,BASH_ENV=@PAYLOAD_FILE@'],
+    safe: { rejected: /login environment/ },
+  },
+  { id: 'get-user-env-var', note: 'variant: SLURM_GET_USER_ENV set by hand', opts: ['-p', 'xspot', '--export=ALL,SLURM_GET_USER_ENV=1'], safe: { rejected: /login environment/ } },
+  // --- sizes ---
+  { id: 'cpus-just-above', note: 'sizes: 17 CPUs (limit 16)', opts: ['-p', 'xspot', '-n', '17'], safe: { rejected: /asks for 17 CPUs/ } },
+  { id: 'cpus-far-above', note: 'sizes: 100000 CPUs', opts: ['-p', 'xspot', '-n', '100000'], safe: { rejected: /CPUs|Batch job submission failed/ } },
+  { id: 'cpus-product', note: 'sizes: -n 5 -c 4 = 20 CPUs', opts: ['-p', 'xspot', '-n', '5', '-c', '4'], safe: { rejected: /asks for 20 CPUs/ } },
+  { id: 'mem-just-above', note: 'sizes: 65 GB (limit 64)', opts: ['-p', 'xspot', '--mem=65G'], safe: { rejected: /asks for 65 GB/ } },
+  { id: 'mem-far-above', note: 'sizes: 1000000 GB', opts: ['-p', 'xspot', '--mem=1000000G'], safe: { rejected: /GB of memory/ } },
+  { id: 'mem-per-cpu', note: 'sizes: --mem-per-cpu=5G x 16 CPUs = 80 GB', opts: ['-p', 'xspot', '-n', '16', '--mem-per-cpu=5G'], safe: { rejected: /asks for 80 GB/ } },
+  { id: 'image-not-approved', note: 'XSPOT_IMAGE outside the approved list', opts: ['-p', 'xspot'], env: { XSPOT_IMAGE: 'attacker/root' }, safe: { rejected: /not an approved image/ } },
+  // --- issue item 4: every spelling of the partition ---
+  { id: 'part-abbrev', note: 'issue: --part=xspot (an abbreviation)', opts: ['--part=xspot'], safe: 'exorun' },
+  { id: 'parti-abbrev', note: 'variant: --parti xspot', opts: ['--parti', 'xspot'], safe: 'exorun' },
+  { id: 'sbatch-directive', note: 'variant: #SBATCH -p xspot', opts: [], script: '#!/bin/bash\n#SBATCH -p xspot\nPAYLOAD\n', safe: 'exorun' },
+  { id: 'sbatch-partition-env', note: 'variant: SBATCH_PARTITION=xspot', opts: [], env: { SBATCH_PARTITION: 'xspot' }, safe: 'exorun' },
+  { id: 'multi-xspot', note: 'multi-partition: xspot,chipspot (both X-Spot)', opts: ['-p', 'xspot,chipspot'], safe: 'exorun' },
+  { id: 'multi-mixed', note: 'multi-partition: debug,xspot', opts: ['-p', 'debug,xspot'], safe: { rejected: /mixes X-Spot and other partitions/ } },
+  { id: 'multi-mixed-directive', note: 'multi-partition in a directive: #SBATCH -p xspot,debug', opts: [], script: '#!/bin/bash\n#SBATCH --partition=xspot,debug\nPAYLOAD\n', safe: { rejected: /mixes X-Spot/ } },
+  { id: 'het-job', note: 'a heterogeneous job with an X-Spot component', opts: ['-p', 'debug', ':', '-p', 'xspot'], safe: { rejected: /batch jobs only|Batch job submission failed/ } },
+  { id: 'default-partition', note: 'issue: no -p while the default partition is an X-Spot one', via: 'default-partition', opts: [], safe: 'exorun' },
+  // --- other ways in ---
+  { id: 'srun', note: 'srun -p xspot (an allocation with no launcher)', via: 'srun', opts: ['-p', 'xspot'], safe: { rejected: /batch jobs only/ } },
+  { id: 'salloc', note: 'salloc -p xspot', via: 'salloc', opts: ['-p', 'xspot'], safe: { rejected: /batch jobs only/ } },
+  { id: 'update-into-xspot', note: 'scontrol update moving a held job into xspot', via: 'update', opts: ['Partition=xspot'], safe: { rejected: /./ } },
+  { id: 'update-into-mixed', note: 'scontrol update moving a held job into debug,chipspot', via: 'update', opts: ['Partition=debug,chipspot'], safe: { rejected: /./ } },
+  {
+    id: 'srun-overlap',
+    note: 'srun --jobid=<running X-Spot job> --overlap runs a step inside the allocation',
+    via: 'overlap',
+    opts: ['-p', 'xspot'],
+    safe: 'exorun',
+    residual:
+      'a job step in an existing allocation does not pass job_submit.lua; closing it needs a SPANK plugin ' +
+      '(or a site policy such as disabling --overlap), see docs/security.md',
+  },
+];

@@ -1,0 +1,255 @@
+/**
+ * The Slurm attack table (attacks.ts) against a real single-node cluster running
+ * job_submit.lua, submitted as an unprivileged account. Every row ends in its safe outcome:
+ * refused at submission, or run only through the stand-in exorun within the limits (16 CPUs,
+ * 64 GB, an approved image). Each payload records where it ran; a "native" record from an
+ * X-Spot row fails the test.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { type Attack, SLURM_ATTACKS } from './attacks';
+import { TEST_SETTINGS } from './cases';
+import {
+  type Attacker,
+  attackerDir,
+  ensureAttacker,
+  exorunLine,
+  HERE,
+  installStandInExorun,
+  missingPrerequisite,
+  mustRun,
+  renderTo,
+  run,
+  runAs,
+  tempDir,
+  waitFor,
+} from './helpers';
+
+const skipReason = missingPrerequisite(['munged', 'slurmctld', 'slurmd', 'sbatch', 'scontrol', 'setpriv', 'useradd']);
+if (skipReason) console.warn(`skipping the Slurm attack tests: ${skipReason}`);
+const maybe = skipReason ? describe.skip : describe;
+
+const FAKE_COMMANDS = ['mkdir', 'mktemp', 'chmod', 'getent', 'id', 'cut', 'rm', 'cat', 'printf'];
+
+maybe('Slurm attack table: a hostile user gets no native execution on a controller', () => {
+  let root = '';
+  let clusterDir = '';
+  let who: Attacker;
+  const queued: { a: Attack; jobId: string }[] = [];
+
+  beforeAll(() => {
+    root = tempDir('xspot-slurm-atk-');
+    fs.chmodSync(root, 0o755);
+    who = ensureAttacker();
+    for (const d of ['out', 'marks', 'src', 'atk']) attackerDir(who, path.join(root, d));
+    fs.chmodSync(path.join(root, 'marks'), 0o777);
+    fs.writeFileSync(path.join(root, 'exorun.log'), '');
+    fs.chmodSync(path.join(root, 'exorun.log'), 0o666);
+    const exorun = installStandInExorun(root);
+    renderTo(path.join(root, 'render'), { ...TEST_SETTINGS, type: 'slurm', exorunPath: exorun }, ['slurm']);
+    const host = mustRun('hostname', ['-s']).trim();
+    clusterDir = path.join(root, 'cluster');
+    fs.mkdirSync(clusterDir);
+    fs.copyFileSync(path.join(root, 'render/slurm/job_submit.lua'), path.join(clusterDir, 'job_submit.lua'));
+    mustRun(
+      'bash',
+      [
+        path.join(HERE, 'slurm-cluster.sh'),
+        'start',
+        clusterDir,
+        'JobSubmitPlugins=lua',
+        `PartitionName=xspot Nodes=${host} MaxTime=INFINITE State=UP`,
+        `PartitionName=chipspot Nodes=${host} MaxTime=INFINITE State=UP`,
+      ],
+      { timeoutMs: 90_000 },
+    );
+  }, 120_000);
+
+  afterAll(() => {
+    if (clusterDir) run('bash', [path.join(HERE, 'slurm-cluster.sh'), 'stop', clusterDir]);
+    if (root) fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  const conf = () => path.join(clusterDir, 'slurm.conf');
+  const mark = (a: Attack) => path.join(root, 'marks', a.id);
+  const payload = (a: Attack) => `echo "\${STANDIN_INSIDE_EXORUN:-native}" >>'${mark(a)}'`;
+
+  /** The row's files (payload file, fake commands) and its text with the placeholders filled. */
+  function prepare(a: Attack): (s: string) => string {
+    const dir = attackerDir(who, path.join(root, 'atk', a.id));
+    const bin = attackerDir(who, path.join(dir, 'bin'));
+    fs.writeFileSync(path.join(dir, 'payload.sh'), `${payload(a)}\n`);
+    for (const c of FAKE_COMMANDS) {
+      fs.writeFileSync(path.join(bin, c), `#!/bin/sh\n${payload(a)}\nexec /usr/bin/${c} "$@"\n`, { mode: 0o755 });
+    }
+    return (s) =>
+      s
+        .replaceAll('PAYLOAD', payload(a))
+        .replaceAll('@PAYLOAD_FILE@', path.join(dir, 'payload.sh'))
+        .replaceAll('@FAKE_BIN@', bin);
+  }
+
+  function userEnv(a: Attack, fill: (s: string) => string): NodeJS.ProcessEnv {
+    const extra = Object.fromEntries(Object.entries(a.env ?? {}).map(([k, v]) => [k, fill(v)]));
+    return {
+      PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
+      LANG: 'C',
+      HOME: who.home,
+      USER: who.name,
+      SLURM_CONF: conf(),
+      STANDIN_LOG: path.join(root, 'exorun.log'),
+      ...extra,
+    };
+  }
+
+  function jobIdOf(stdout: string): string {
+    const m = /Submitted batch job (\d+)/.exec(stdout);
+    if (!m) throw new Error(`no job id in: ${stdout}`);
+    return m[1];
+  }
+
+  /** Submits the row's batch job, held, as the attacker. */
+  function submitBatch(a: Attack, hold = true) {
+    const fill = prepare(a);
+    const opts = (a.opts ?? []).map(fill);
+    const script = fill(a.script ?? '#!/bin/bash\nPAYLOAD\n');
+    const file = path.join(root, 'src', `${a.id}.sh`);
+    fs.writeFileSync(file, script);
+    const wrap = opts.includes('--wrap');
+    const args = [...(hold ? ['-H'] : []), '-o', path.join(root, 'out', `${a.id}-%j.out`), ...opts];
+    if (!wrap && !a.stdin) args.push(file, ...(a.args ?? []));
+    return runAs(who, 'sbatch', args, { env: userEnv(a, fill), input: a.stdin ? script : '', cwd: root });
+  }
+
+  function expectRefused(a: Attack, r: { code: number; stdout: string; stderr: string }) {
+    if (typeof a.safe !== 'object') throw new Error(`${a.id} is not a refusal row`);
+    expect({ id: a.id, code: r.code === 0 ? 0 : 'non-zero' }).toEqual({ id: a.id, code: 'non-zero' });
+    expect(r.stderr).toMatch(a.safe.rejected);
+    expect(r.stdout).not.toMatch(/Submitted batch job/);
+  }
+
+  const rows = SLURM_ATTACKS.filter((a) => a.residual === undefined && a.via !== 'overlap');
+
+  test.each(rows.map((a) => [a.id, a] as const))('%s', (_id, a) => {
+    const via = a.via ?? 'batch';
+    if (via === 'srun' || via === 'salloc') {
+      const fill = prepare(a);
+      const cmd = via === 'srun' ? ['bash', '-c', payload(a)] : ['bash', '-c', payload(a)];
+      const r = runAs(who, via, [...(a.opts ?? []), ...cmd], { env: userEnv(a, fill), cwd: root, timeoutMs: 30_000 });
+      expectRefused(a, r);
+      return;
+    }
+    if (via === 'update') {
+      // GIVEN a held job of the attacker's in an ordinary partition
+      const fill = prepare(a);
+      const held = jobIdOf(submitBatch({ ...a, opts: ['-p', 'debug'] }).stdout);
+      // WHEN the attacker moves it into an X-Spot partition  THEN it is refused and the job stays put
+      const r = runAs(who, 'scontrol', ['update', `JobId=${held}`, ...(a.opts ?? []).map(fill)], {
+        env: userEnv(a, fill),
+      });
+      expect(r.code).not.toBe(0);
+      expect(mustRun('scontrol', ['show', 'job', '-o', held], { env: { ...process.env, SLURM_CONF: conf() } })).toMatch(
+        / Partition=debug /,
+      );
+      queued.push({ a: { ...a, safe: 'untouched' }, jobId: held });
+      return;
+    }
+    if (via === 'default-partition') {
+      const env = { ...process.env, SLURM_CONF: conf() };
+      // (slurmctld keeps the old partition's default flag when another is made default: clear it first)
+      mustRun('scontrol', ['update', 'PartitionName=debug', 'Default=NO'], { env });
+      mustRun('scontrol', ['update', 'PartitionName=xspot', 'Default=YES'], { env });
+      try {
+        const r = submitBatch(a);
+        expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+        const jobId = jobIdOf(r.stdout);
+        expect(mustRun('scontrol', ['show', 'job', '-o', jobId], { env })).toMatch(/ Partition=xspot .*Comment=xspot: exorun/);
+        queued.push({ a, jobId });
+      } finally {
+        mustRun('scontrol', ['update', 'PartitionName=xspot', 'Default=NO'], { env });
+        mustRun('scontrol', ['update', 'PartitionName=debug', 'Default=YES'], { env });
+      }
+      return;
+    }
+    const r = submitBatch(a);
+    if (typeof a.safe === 'object') {
+      expectRefused(a, r);
+      return;
+    }
+    expect({ id: a.id, code: r.code, stderr: r.stderr }).toEqual({ id: a.id, code: 0, stderr: '' });
+    const jobId = jobIdOf(r.stdout);
+    const job = mustRun('scontrol', ['show', 'job', '-o', jobId], { env: { ...process.env, SLURM_CONF: conf() } });
+    if (a.safe === 'exorun') expect(job).toMatch(/Comment=xspot: exorun -c \d+ -m \d+ -i /);
+    else expect(job).not.toMatch(/Comment=xspot/);
+    queued.push({ a, jobId });
+  });
+
+  /** The stand-in exorun invocations recorded for a job. */
+  function invocations(jobId: string): string[][] {
+    return fs
+      .readFileSync(path.join(root, 'exorun.log'), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith(`JOB<${jobId}> `))
+      .map((l) => exorunLine(l.slice(l.indexOf(' ') + 1)) ?? []);
+  }
+
+  function marks(a: Attack): string[] {
+    return fs.existsSync(mark(a)) ? fs.readFileSync(mark(a), 'utf8').split('\n').filter(Boolean) : [];
+  }
+
+  test('every accepted row ran only through exorun, within the limits', async () => {
+    expect(queued.length).toBeGreaterThan(10);
+    const env = { ...process.env, SLURM_CONF: conf() };
+    mustRun('scontrol', ['release', queued.map((q) => q.jobId).join(',')], { env });
+    await waitFor(
+      'the released jobs to finish',
+      () => {
+        const ids = new Set(mustRun('squeue', ['-h', '-o', '%F'], { env }).split('\n'));
+        return queued.some((q) => ids.has(q.jobId)) ? undefined : true;
+      },
+      120_000,
+    );
+    for (const { a, jobId } of queued) {
+      const calls = invocations(jobId);
+      if (a.safe === 'untouched') {
+        expect({ id: a.id, calls }).toEqual({ id: a.id, calls: [] });
+        continue;
+      }
+      // THEN the payload ran, and only inside exorun
+      expect({ id: a.id, marks: [...new Set(marks(a))] }).toEqual({ id: a.id, marks: ['inside'] });
+      // AND exorun was called once, within the limits, with an approved image
+      expect({ id: a.id, calls: calls.length }).toEqual({ id: a.id, calls: 1 });
+      const [verb, c, cpus, m, gb, i, image] = calls[0];
+      expect([verb, c, m, i]).toEqual(['run', '-c', '-m', '-i']);
+      expect(Number(cpus)).toBeLessThanOrEqual(TEST_SETTINGS.maxCpus);
+      expect(Number(gb)).toBeLessThanOrEqual(TEST_SETTINGS.maxMemoryGb);
+      expect(TEST_SETTINGS.approvedImages).toContain(image);
+      if (a.args) expect(calls[0].slice(9)).toEqual(a.args);
+    }
+    for (const a of SLURM_ATTACKS.filter((r) => typeof r.safe === 'object' && r.via !== 'update')) {
+      // AND nothing of a refused row ran anywhere
+      expect({ id: a.id, marks: marks(a) }).toEqual({ id: a.id, marks: [] });
+    }
+  }, 180_000);
+
+  for (const a of SLURM_ATTACKS.filter((r) => r.via === 'overlap')) {
+    // Residual risk (docs/security.md): a step in a running X-Spot allocation runs natively.
+    test.failing(`${a.id} (residual: ${a.residual})`, async () => {
+      const fill = prepare(a);
+      const running = { ...a, id: `${a.id}-host`, script: '#!/bin/bash\nsleep 30\n' };
+      const r = submitBatch(running, false);
+      const jobId = jobIdOf(r.stdout);
+      const env = { ...process.env, SLURM_CONF: conf() };
+      await waitFor('the X-Spot job to run', () =>
+        mustRun('squeue', ['-h', '-j', jobId, '-o', '%T'], { env }).trim() === 'RUNNING' ? true : undefined,
+      );
+      runAs(who, 'srun', [`--jobid=${jobId}`, '--overlap', 'bash', '-c', payload(a)], {
+        env: userEnv(a, fill),
+        cwd: root,
+        timeoutMs: 30_000,
+      });
+      run('scancel', [jobId], { env });
+      expect(marks(a)).not.toContain('native');
+    }, 90_000);
+  }
+});
