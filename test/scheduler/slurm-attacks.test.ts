@@ -163,7 +163,9 @@ maybe('Slurm attack table: a hostile user gets no native execution on a controll
         const r = submitBatch(a);
         expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
         const jobId = jobIdOf(r.stdout);
-        expect(mustRun('scontrol', ['show', 'job', '-o', jobId], { env })).toMatch(/ Partition=xspot .*Comment=xspot: exorun/);
+        expect(mustRun('scontrol', ['show', 'job', '-o', jobId], { env })).toMatch(
+          / Partition=xspot .*Comment=xspot: exorun/,
+        );
         queued.push({ a, jobId });
       } finally {
         mustRun('scontrol', ['update', 'PartitionName=xspot', 'Default=NO'], { env });
