@@ -76,6 +76,16 @@ const ExistingVpcSchema = z.strictObject({
   vpcId: str(ALLOW.vpcId),
   cidrBlocks: z.array(ipv4Cidr).min(1).describe('Every CIDR block of the VPC, including secondary ones'),
   privateSubnets: z.array(ExistingSubnetSchema).min(1).describe('Subnets for controllers and workers (behind a NAT)'),
+  addS3Endpoint: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Add an S3 gateway endpoint to the private subnets' route tables (needs every routeTableId; fails if the VPC already has one)",
+    ),
+  flowLogs: z
+    .boolean()
+    .default(false)
+    .describe('Add a VPC-wide flow log to CloudWatch Logs (a VPC the site owns usually has its own)'),
 });
 
 export const NetworkSchema = z

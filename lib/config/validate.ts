@@ -109,6 +109,21 @@ const networkRules: Rule = (c) => {
         );
       }
     });
+    if (n.existingVpc.addS3Endpoint) {
+      n.existingVpc.privateSubnets.forEach((s, i) => {
+        if (!s.routeTableId) {
+          out.push(
+            err(
+              's3-endpoint-needs-route-table',
+              `network.existingVpc.privateSubnets[${i}].routeTableId`,
+              undefined,
+              "network.existingVpc.addS3Endpoint adds the endpoint to each private subnet's route table, and this one is not named",
+              "the subnet's route table id (rtb-...), or addS3Endpoint: false",
+            ),
+          );
+        }
+      });
+    }
     const ids = n.existingVpc.privateSubnets.map((s) => s.id);
     const dup = ids.find((id, i) => ids.indexOf(id) !== i);
     if (dup)

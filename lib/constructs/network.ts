@@ -19,8 +19,19 @@ export interface ExistingVpcOptions {
   readonly vpcCidrBlock: string;
   readonly availabilityZones: string[];
   readonly privateSubnetIds: string[];
-  /** Route tables of the private subnets; when given, the S3 gateway endpoint is added to them. */
+  /** Route tables of the private subnets (needed by `addS3Endpoint`). */
   readonly privateSubnetRouteTableIds?: string[];
+  /**
+   * Add an S3 gateway endpoint to the private route tables. A VPC has at most one S3 gateway
+   * endpoint per route table, so this fails on a VPC that already routes S3 through one.
+   * @default false - the site's VPC is not changed
+   */
+  readonly addS3Endpoint?: boolean;
+  /**
+   * Add a VPC-wide flow log.
+   * @default false - the site's VPC is not changed
+   */
+  readonly flowLogs?: boolean;
 }
 
 export interface XspotNetworkProps {
@@ -51,42 +62,64 @@ export class XspotNetwork extends Construct {
       throw new Error('XspotNetwork: set exactly one of newVpc and existingVpc');
     }
     if (props.newVpc) {
-      const n = props.newVpc;
-      const prefix = Number(n.cidr.split('/')[1]);
-      const vpc = new ec2.Vpc(this, 'Vpc', {
-        ipAddresses: ec2.IpAddresses.cidr(n.cidr),
-        availabilityZones: n.availabilityZones,
-        natGateways: n.natGateways,
-        subnetConfiguration: [
-          { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: Math.min(28, prefix + 8) },
-          { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-        ],
-        restrictDefaultSecurityGroup: true,
-      });
+      const vpc = this.createVpc(props.newVpc);
       this.vpc = vpc;
       this.privateSubnets = { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
-      vpc.addGatewayEndpoint('S3', { service: ec2.GatewayVpcEndpointAwsService.S3, subnets: [this.privateSubnets] });
+      vpc.addGatewayEndpoint('S3', {
+        service: ec2.GatewayVpcEndpointAwsService.S3,
+        subnets: [this.privateSubnets],
+      });
+      this.addFlowLog(props.flowLogRetention);
     } else {
       const e = props.existingVpc!;
-      this.vpc = ec2.Vpc.fromVpcAttributes(this, 'Vpc', {
-        vpcId: e.vpcId,
-        vpcCidrBlock: e.vpcCidrBlock,
-        availabilityZones: e.availabilityZones,
-        privateSubnetIds: e.privateSubnetIds,
-        privateSubnetRouteTableIds: e.privateSubnetRouteTableIds,
-      });
+      this.vpc = this.importVpc(e);
       this.privateSubnets = { subnets: this.vpc.privateSubnets };
-      if (e.privateSubnetRouteTableIds && e.privateSubnetRouteTableIds.length > 0) {
-        new ec2.GatewayVpcEndpoint(this, 'S3', {
-          vpc: this.vpc,
-          service: ec2.GatewayVpcEndpointAwsService.S3,
-          subnets: [this.privateSubnets],
-        });
+      if (e.addS3Endpoint) {
+        if (!e.privateSubnetRouteTableIds || e.privateSubnetRouteTableIds.length !== e.privateSubnetIds.length) {
+          throw new Error('XspotNetwork: existingVpc.addS3Endpoint needs the route table of every private subnet');
+        }
+        this.addS3Endpoint();
       }
+      if (e.flowLogs) this.addFlowLog(props.flowLogRetention);
     }
+  }
 
+  private createVpc(n: NewVpcOptions): ec2.Vpc {
+    const prefix = Number(n.cidr.split('/')[1]);
+    return new ec2.Vpc(this, 'Vpc', {
+      ipAddresses: ec2.IpAddresses.cidr(n.cidr),
+      availabilityZones: n.availabilityZones,
+      natGateways: n.natGateways,
+      subnetConfiguration: [
+        { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: Math.min(28, prefix + 8) },
+        { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      ],
+      restrictDefaultSecurityGroup: true,
+    });
+  }
+
+  private importVpc(e: ExistingVpcOptions): ec2.IVpc {
+    return ec2.Vpc.fromVpcAttributes(this, 'Vpc', {
+      vpcId: e.vpcId,
+      vpcCidrBlock: e.vpcCidrBlock,
+      availabilityZones: e.availabilityZones,
+      privateSubnetIds: e.privateSubnetIds,
+      privateSubnetRouteTableIds: e.privateSubnetRouteTableIds,
+    });
+  }
+
+  /** The imported VPC's endpoint (the new VPC's is a child of the VPC, as it always was). */
+  private addS3Endpoint(): void {
+    new ec2.GatewayVpcEndpoint(this, 'S3', {
+      vpc: this.vpc,
+      service: ec2.GatewayVpcEndpointAwsService.S3,
+      subnets: [this.privateSubnets],
+    });
+  }
+
+  private addFlowLog(retention?: logs.RetentionDays): void {
     const flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
-      retention: props.flowLogRetention ?? logs.RetentionDays.THREE_MONTHS,
+      retention: retention ?? logs.RetentionDays.THREE_MONTHS,
     });
     new ec2.FlowLog(this, 'FlowLog', {
       resourceType: ec2.FlowLogResourceType.fromVpc(this.vpc),

@@ -2,17 +2,20 @@
  * Live checks of an existing VPC (network.existingVpc): the VPC and its subnets exist and match
  * the config, DNS support and DNS hostnames are on (schedulers such as LSF resolve the
  * `ip-a-b-c-d` host names), every private subnet routes 0.0.0.0/0 to a NAT gateway, and the
- * overlay network stays clear of every CIDR block of the VPC, secondary ones included.
+ * overlay network stays clear of every CIDR block of the VPC, secondary ones included; with
+ * addS3Endpoint, no S3 gateway endpoint already serves the private route tables.
  */
 import {
   DescribeSubnetsCommand,
   DescribeVpcAttributeCommand,
   DescribeVpcsCommand,
   paginateDescribeRouteTables,
+  paginateDescribeVpcEndpoints,
   type Route,
   type RouteTable,
   type Subnet,
   type Vpc,
+  type VpcEndpoint,
 } from '@aws-sdk/client-ec2';
 import { cidrsOverlap } from '../config/cidr';
 import type { Finding } from '../config/findings';
@@ -324,4 +327,69 @@ const routesCheck: LiveCheckDef = {
   },
 };
 
-export const NETWORK_CHECKS: readonly LiveCheckDef[] = [vpcCheck, dnsCheck, subnetsCheck, routesCheck];
+/** The VPC's S3 gateway endpoints. */
+function s3GatewayEndpoints(ctx: LiveContext): Promise<VpcEndpoint[]> {
+  return ctx.memo('s3-endpoints', () =>
+    aws('ec2:DescribeVpcEndpoints', async () => {
+      const out: VpcEndpoint[] = [];
+      const pages = paginateDescribeVpcEndpoints(
+        { client: ctx.clients.ec2, pageSize: 100 },
+        {
+          Filters: [
+            { Name: 'vpc-id', Values: [existing(ctx).vpcId] },
+            { Name: 'vpc-endpoint-type', Values: ['Gateway'] },
+          ],
+        },
+      );
+      for await (const page of pages) out.push(...(page.VpcEndpoints ?? []));
+      return out.filter(
+        (e) =>
+          e.ServiceName?.endsWith(`.${ctx.region}.s3`) &&
+          !['deleted', 'deleting'].includes(String(e.State).toLowerCase()),
+      );
+    }),
+  );
+}
+
+/**
+ * network.existingVpc.addS3Endpoint on a VPC whose private route tables already use an S3 gateway
+ * endpoint: CloudFormation would fail to create the second one (one S3 gateway endpoint per
+ * route table), so it is an error here.
+ */
+const s3EndpointCheck: LiveCheckDef = {
+  name: 's3-endpoint',
+  title: 'looking for an S3 gateway endpoint in the VPC',
+  path: () => 'network.existingVpc.addS3Endpoint',
+  applies: hasExistingVpc,
+  run: async (ctx) => {
+    const cfg = existing(ctx);
+    if (!cfg.addS3Endpoint) return []; // the VPC is left as it is
+    const [endpoints, found, tables] = await Promise.all([
+      s3GatewayEndpoints(ctx),
+      configuredSubnets(ctx),
+      routeTables(ctx),
+    ]);
+    const out: Finding[] = [];
+    const seen = new Set<string>();
+    cfg.privateSubnets.forEach((s) => {
+      const real = found.get(s.id);
+      if (!real || real.VpcId !== cfg.vpcId) return; // reported by the subnets check
+      const rtb = s.routeTableId ?? tableOf(s.id, tables)?.RouteTableId;
+      const ep = endpoints.find((e) => rtb && e.RouteTableIds?.includes(rtb));
+      if (!rtb || !ep || seen.has(rtb)) return;
+      seen.add(rtb);
+      out.push(
+        liveError(
+          's3-endpoint-exists',
+          'network.existingVpc.addS3Endpoint',
+          true,
+          `route table ${rtb} (of ${s.id}) already uses the S3 gateway endpoint ${ep.VpcEndpointId}; the deploy would fail creating a second one`,
+          'false: the existing endpoint already keeps S3 traffic off the NAT gateway',
+        ),
+      );
+    });
+    return out;
+  },
+};
+
+export const NETWORK_CHECKS: readonly LiveCheckDef[] = [vpcCheck, dnsCheck, subnetsCheck, routesCheck, s3EndpointCheck];

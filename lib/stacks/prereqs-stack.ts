@@ -79,6 +79,8 @@ export class PrereqsStack extends Stack {
             privateSubnetRouteTableIds: n.existingVpc.privateSubnets.every((s) => s.routeTableId)
               ? n.existingVpc.privateSubnets.map((s) => s.routeTableId!)
               : undefined,
+            addS3Endpoint: n.existingVpc.addS3Endpoint,
+            flowLogs: n.existingVpc.flowLogs,
           }
         : undefined,
       flowLogRetention: retentionAtLeast(n.flowLogRetentionDays),

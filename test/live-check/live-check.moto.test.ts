@@ -2,7 +2,12 @@
  * check-config --live against moto in server mode: each check passes on resources that match the
  * config and fails, naming the field, on resources that do not.
  */
-import { DeleteSubnetCommand, DescribeSubnetsCommand, ModifyVpcAttributeCommand } from '@aws-sdk/client-ec2';
+import {
+  CreateVpcEndpointCommand,
+  DeleteSubnetCommand,
+  DescribeSubnetsCommand,
+  ModifyVpcAttributeCommand,
+} from '@aws-sdk/client-ec2';
 import { type Finding, formatFinding } from '../../lib/config/findings';
 import type { XspotConfig } from '../../lib/config/resolve';
 import { validateConfig } from '../../lib/config/validate';
@@ -416,6 +421,27 @@ describe('existing VPC', () => {
   test('subnets with routes to a NAT gateway pass, including one in the secondary CIDR block', async () => {
     const report = await live(worldConfig(world, vpcPatch(world, {})));
     expect(brief(report.findings)).toEqual([]);
+  });
+  test('addS3Endpoint: passes while no S3 gateway endpoint serves the subnets; once one does, an error names it', async () => {
+    const before = await live(worldConfig(world, vpcPatch(world, { addS3Endpoint: true })));
+    expect(brief(before.findings)).toEqual([]);
+    const ep = await clients.ec2.send(
+      new CreateVpcEndpointCommand({
+        VpcId: world.vpcId,
+        VpcEndpointType: 'Gateway',
+        ServiceName: 'com.amazonaws.us-east-1.s3',
+        RouteTableIds: [String(world.privateB.routeTableId)],
+      }),
+    );
+    const id = String(ep.VpcEndpoint?.VpcEndpointId);
+    const after = await live(worldConfig(world, vpcPatch(world, { addS3Endpoint: true })));
+    const f = expectFinding(after, 'error', 's3-endpoint-exists', 'network.existingVpc.addS3Endpoint', true);
+    expect(f.message).toContain(`${world.privateB.routeTableId} (of ${world.privateB.id})`);
+    expect(f.message).toContain(id);
+    expect(after.findings.filter((x) => x.id === 's3-endpoint-exists')).toHaveLength(1);
+    // without addS3Endpoint the existing endpoint is simply used
+    const off = await live(worldConfig(world, vpcPatch(world, {})));
+    expect(brief(off.findings)).toEqual([]);
   });
 });
 

@@ -71,17 +71,37 @@ describe('network', () => {
     t.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
   });
 
-  test('existing VPC: nothing is created for the VPC itself; the S3 endpoint uses the given route tables', () => {
+  test('existing VPC: nothing is created for or added to the VPC unless asked (no endpoint, no flow log)', () => {
     const t = template(EXISTING_VPC_CONFIG);
     t.resourceCountIs('AWS::EC2::VPC', 0);
     t.resourceCountIs('AWS::EC2::Subnet', 0);
     t.resourceCountIs('AWS::EC2::NatGateway', 0);
+    t.resourceCountIs('AWS::EC2::VPCEndpoint', 0);
+    t.resourceCountIs('AWS::EC2::FlowLog', 0);
+    t.hasOutput('PrivateSubnetIds', { Value: 'subnet-0a1b2c3d4e5f60718,subnet-0b1b2c3d4e5f60718' });
+  });
+
+  test('existing VPC with addS3Endpoint and flowLogs: the endpoint on the given route tables, a VPC flow log', () => {
+    const config = structuredClone(EXISTING_VPC_CONFIG);
+    Object.assign(config.network.existingVpc, { addS3Endpoint: true, flowLogs: true });
+    const t = template(config);
     t.hasResourceProperties('AWS::EC2::VPCEndpoint', {
       VpcId: 'vpc-0a1b2c3d4e5f60718',
       RouteTableIds: ['rtb-0a1b2c3d4e5f60718', 'rtb-0b1b2c3d4e5f60718'],
     });
     t.hasResourceProperties('AWS::EC2::FlowLog', { ResourceId: 'vpc-0a1b2c3d4e5f60718' });
-    t.hasOutput('PrivateSubnetIds', { Value: 'subnet-0a1b2c3d4e5f60718,subnet-0b1b2c3d4e5f60718' });
+  });
+
+  test('existing VPC: addS3Endpoint without every route table is a config error naming the subnet', () => {
+    const config = structuredClone(EXISTING_VPC_CONFIG);
+    const { routeTableId: _, ...second } = config.network.existingVpc.privateSubnets[1];
+    Object.assign(config.network.existingVpc, {
+      addS3Endpoint: true,
+      privateSubnets: [config.network.existingVpc.privateSubnets[0], second],
+    });
+    expect(() => template(config)).toThrow(
+      /network\.existingVpc\.privateSubnets\[1\]\.routeTableId: network\.existingVpc\.addS3Endpoint/,
+    );
   });
 });
 
