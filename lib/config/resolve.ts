@@ -16,10 +16,11 @@ export interface ResolvedValues {
   /** Where docker's disk comes from. */
   readonly dockerDisk: 'instance-store' | 'ebs' | 'unknown';
   readonly containerFsSizeGb: number;
-  /** Containers per controller; undefined when it cannot be derived (validate.ts reports why). */
-  readonly maxContainers: number | undefined;
-  readonly maxWorkers: number | undefined;
-  readonly slotsPerController: number | undefined;
+  /** Containers per controller (default: the guide's 80 job slots). */
+  readonly maxContainers: number;
+  /** Workers per controller (default: one per container, as the guide says is typical). */
+  readonly maxWorkers: number;
+  readonly slotsPerController: number;
   readonly lustreNeeded: boolean;
   readonly ontapNeeded: boolean;
 }
@@ -45,6 +46,8 @@ export function sizeToGb(size: string): number {
 export const DEFAULT_DOCKER_VOLUME_GB = 200;
 /** The guide: a single controller should be limited to 80 job slots. */
 export const MAX_JOB_SLOTS = 80;
+/** Containers per controller when the config does not say: one per recommended job slot. */
+export const DEFAULT_CONTAINERS = MAX_JOB_SLOTS;
 
 export function resolveConfig(parsed: ParsedConfig): XspotConfig {
   const x = parsed.xspot;
@@ -68,13 +71,11 @@ export function resolveConfig(parsed: ParsedConfig): XspotConfig {
   }
 
   const fsGb = sizeToGb(x.containerFsSize);
-  const maxContainers =
-    c.maxContainers ??
-    (dockerDiskGb === undefined ? undefined : Math.max(1, Math.min(MAX_JOB_SLOTS, Math.floor(dockerDiskGb / fsGb))));
+  // The guide's limit is the metadata equation, with 80 job slots recommended per controller;
+  // the docker disk bounds expected, not maximum, usage (validate.ts warns on over-commit).
+  const maxContainers = c.maxContainers ?? DEFAULT_CONTAINERS;
   const maxWorkers = c.maxWorkers ?? maxContainers;
-  const slots =
-    parsed.scheduler.slotsPerController ??
-    (maxContainers === undefined ? undefined : Math.min(MAX_JOB_SLOTS, maxContainers));
+  const slots = parsed.scheduler.slotsPerController ?? Math.min(MAX_JOB_SLOTS, maxContainers);
 
   return {
     ...parsed,

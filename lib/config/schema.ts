@@ -162,7 +162,12 @@ export const XspotSchema = z
     cliWrapperVersion: str(ALLOW.packageVersion)
       .default('XSpotCLIWrapper-v2.0.0-0192f37.el7')
       .describe('CLI_WRAPPER_VERSION'),
-    isSystemd: z.boolean().default(true).describe('IS_SYSTEMD (false selects the non-systemd assets)'),
+    isSystemd: z
+      .boolean()
+      .default(true)
+      .describe(
+        "IS_SYSTEMD: must stay true (the controller runtime is systemd units; the guide's IS_SYSTEMD=no is refused)",
+      ),
     repositoryUrl: str(ALLOW.url).default('https://rpm.exostellar.io/').describe('X-Spot RPM repository'),
   })
   .describe('env.cfg');
@@ -240,8 +245,14 @@ export const ControllersSchema = z.strictObject({
   minCapacity: z.number().int().min(0).default(1),
   maxCapacity: posInt(100).default(2),
   desiredCapacity: z.number().int().min(0).default(1),
-  maxContainers: posInt(245).optional().describe('Containers per controller (default: what the docker disk holds)'),
-  maxWorkers: posInt(122).optional().describe('Workers per controller (default: maxContainers)'),
+  maxContainers: posInt(243)
+    .optional()
+    .describe(
+      "Containers per controller (default 80, the guide's job-slot recommendation); containers + 2 x workers <= 245",
+    ),
+  maxWorkers: posInt(122)
+    .optional()
+    .describe('Workers per controller (default: maxContainers, one worker per container)'),
   dockerVolumeGb: posInt(16384).optional().describe('EBS volume for docker when the type has no instance store'),
   rootVolumeGb: posInt(16384).default(50),
   rootDeviceName: str(ALLOW.deviceName)
@@ -300,7 +311,9 @@ export const SchedulerSchema = z.strictObject({
   controllerMemoryMb: posInt(65536).default(50),
   defaultCpus: posInt().default(1),
   defaultMemoryGb: posInt().default(1),
-  slotsPerController: posInt().optional().describe('Job slots per controller (at most 80; default maxContainers)'),
+  slotsPerController: posInt()
+    .optional()
+    .describe('Job slots per controller (at most 80; default: maxContainers, up to 80)'),
   realSubmitCommand: dir().optional().describe('Path of the original sbatch/qsub/bsub for the wrappers'),
 });
 

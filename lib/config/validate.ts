@@ -7,7 +7,7 @@ import { newVpcAzFindings } from './az';
 import { cidrContains, cidrsOverlap, hasHostBits, parseCidr } from './cidr';
 import type { Finding } from './findings';
 import { cpuVendor, hasLocalNvme, isGraviton, isNitro } from './instance-types';
-import { MAX_JOB_SLOTS, type XspotConfig } from './resolve';
+import { MAX_JOB_SLOTS, sizeToGb, type XspotConfig } from './resolve';
 
 /** The guide's capacity equation: containers + workers * 2 <= 245 per controller. */
 export const CAPACITY_LIMIT = 245;
@@ -192,35 +192,49 @@ const networkRules: Rule = (c) => {
   return out;
 };
 
+/**
+ * The docker disk against CONTAINER_FS_SIZE: the guide treats this as expected usage ("we may run
+ * into issues if 10 or more containers are concurrently using 30G"), so over-commit is a warning
+ * that states the ratio and what happens when it is reached. Shared with check-config --live.
+ */
+export function dockerDiskOvercommit(
+  containers: number,
+  containerFsSize: string,
+  diskGb: number,
+  disk: string,
+): { message: string; allowed: string } | undefined {
+  const fsGb = sizeToGb(containerFsSize);
+  const need = fsGb * containers;
+  if (need <= diskGb) return undefined;
+  const fit = Math.floor(diskGb / fsGb);
+  const ratio = need / diskGb;
+  return {
+    message:
+      `${containers} containers x CONTAINER_FS_SIZE ${containerFsSize} = ${need} GB is ${ratio.toFixed(1)}x ${disk} (${diskGb} GB): ` +
+      `when more than ${fit} container${fit === 1 ? '' : 's'} fill their CONTAINER_FS_SIZE at the same time, jobs fail with "No space left on device"`,
+    allowed: `at most ${fit} containers for no over-commit, a smaller xspot.containerFsSize or a larger docker disk; acknowledge this warning when jobs write far less than CONTAINER_FS_SIZE`,
+  };
+}
+
 const capacityRules: Rule = (c) => {
   const out: Finding[] = [];
   const r = c.resolved;
   const ctl = c.controllers;
-  if (r.maxContainers === undefined) {
-    out.push(
-      err(
-        'controller-disk-unknown',
-        'controllers.maxContainers',
-        undefined,
-        `the instance-store size of ${ctl.instanceType} is not known offline, so the container count cannot be derived`,
-        'set controllers.maxContainers (and controllers.dockerVolumeGb for an EBS docker disk)',
-      ),
-    );
-    return out;
-  }
-  const workers = r.maxWorkers ?? r.maxContainers;
-  if (r.maxContainers + workers * 2 > CAPACITY_LIMIT) {
+  const used = r.maxContainers + r.maxWorkers * 2;
+  if (used > CAPACITY_LIMIT) {
     out.push(
       err(
         'controller-capacity-equation',
-        'controllers.maxContainers',
-        { maxContainers: r.maxContainers, maxWorkers: workers },
-        `containers + workers * 2 = ${r.maxContainers + workers * 2} exceeds ${CAPACITY_LIMIT} per controller`,
-        `maxContainers + 2 * maxWorkers <= ${CAPACITY_LIMIT}`,
+        ctl.maxWorkers !== undefined && ctl.maxContainers === undefined
+          ? 'controllers.maxWorkers'
+          : 'controllers.maxContainers',
+        { maxContainers: r.maxContainers, maxWorkers: r.maxWorkers },
+        `containers + 2 x workers = ${used} exceeds ${CAPACITY_LIMIT}, the guide's limit of X-Spot metadata connections per controller`,
+        `maxContainers + 2 x maxWorkers <= ${CAPACITY_LIMIT} (with one worker per container, at most 81 containers; a smaller controllers.maxWorkers packs containers on workers)`,
       ),
     );
   }
-  if (r.slotsPerController !== undefined && r.slotsPerController > MAX_JOB_SLOTS) {
+  if (r.slotsPerController > MAX_JOB_SLOTS) {
     out.push(
       err(
         'job-slots-over-80',
@@ -232,18 +246,22 @@ const capacityRules: Rule = (c) => {
     );
   }
   if (r.dockerDiskGb !== undefined) {
-    const need = r.containerFsSizeGb * r.maxContainers;
-    if (need > r.dockerDiskGb) {
+    const disk = r.dockerDisk === 'ebs' ? 'the EBS docker volume' : `the instance store of ${ctl.instanceType}`;
+    const over = dockerDiskOvercommit(r.maxContainers, c.xspot.containerFsSize, r.dockerDiskGb, disk);
+    if (over)
       out.push(
-        err(
-          'docker-disk-too-small',
-          'controllers.maxContainers',
-          r.maxContainers,
-          `${r.maxContainers} containers x CONTAINER_FS_SIZE ${c.xspot.containerFsSize} = ${need} GB does not fit the ${r.dockerDiskGb} GB docker disk of ${ctl.instanceType}`,
-          `at most ${Math.floor(r.dockerDiskGb / r.containerFsSizeGb)} containers, a smaller xspot.containerFsSize, or a larger disk`,
-        ),
+        warn('docker-disk-overcommit', 'controllers.maxContainers', r.maxContainers, over.message, over.allowed),
       );
-    }
+  } else {
+    out.push(
+      warn(
+        'docker-disk-unknown',
+        'controllers.instanceType',
+        ctl.instanceType,
+        `the instance-store size of ${ctl.instanceType} is not known offline, so disk over-commit (containers x CONTAINER_FS_SIZE) is not checked`,
+        'run check-config --live (it reads the size from the account), or set controllers.dockerVolumeGb for an EBS docker disk',
+      ),
+    );
   }
   if (!hasLocalNvme(ctl.instanceType)) {
     out.push(
@@ -297,14 +315,15 @@ const storageRules: Rule = (c) => {
   const s = c.storage;
   const x = c.xspot;
   const under = (p: string) => s.mountPoint === '/' || p === s.mountPoint || p.startsWith(`${s.mountPoint}/`);
-  if (!under(x.remoteDir) || x.remoteDir === s.mountPoint) {
+  // The guide asks only that REMOTE_DIR be on the shared file system: its mount point itself is fine.
+  if (!under(x.remoteDir)) {
     out.push(
       err(
         'remote-dir-outside-storage',
         'xspot.remoteDir',
         x.remoteDir,
-        `REMOTE_DIR must be a directory inside the shared file system mounted at ${s.mountPoint}`,
-        `a path below ${s.mountPoint}/`,
+        `REMOTE_DIR must be on the shared file system mounted at ${s.mountPoint}`,
+        `${s.mountPoint} or a path below it`,
       ),
     );
   }
@@ -592,7 +611,26 @@ const logRules: Rule = (c) => {
   return out;
 };
 
+/**
+ * IS_SYSTEMD: the guide's `IS_SYSTEMD=no` selects the vendor's assets for hosts without systemd.
+ * The controller runtime is systemd units (post-docker, log sync, lifecycle watch), and the host
+ * check refuses `no`; refusing it here keeps `check-config` and the boot in agreement.
+ */
+const systemdRule: Rule = (c) =>
+  c.xspot.isSystemd
+    ? []
+    : [
+        err(
+          'is-systemd-required',
+          'xspot.isSystemd',
+          false,
+          "IS_SYSTEMD=no (the guide's non-systemd assets) is not supported: the controller runtime runs as systemd units (post-docker, log sync, lifecycle watch), so every boot would fail its host check",
+          'true (EL7-family controller images run systemd)',
+        ),
+      ];
+
 const RULES: readonly Rule[] = [
+  systemdRule,
   logRules,
   regionRule,
   overlayRules,

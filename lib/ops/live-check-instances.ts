@@ -16,6 +16,7 @@ import { newVpcAzs } from '../config/az';
 import type { Finding } from '../config/findings';
 import { cpuVendor } from '../config/instance-types';
 import type { XspotConfig } from '../config/resolve';
+import { dockerDiskOvercommit } from '../config/validate';
 import { aws, chunks, type LiveCheckDef, type LiveContext, liveError, liveWarning, plural } from './live-check-context';
 import { configuredSubnets } from './live-check-network';
 
@@ -363,7 +364,6 @@ const storeCheck: LiveCheckDef = {
     const t = types.get(c.controllers.instanceType);
     if (!t) return []; // reported by the instance-types check
     const storeGb = t.InstanceStorageInfo?.TotalSizeInGB ?? 0;
-    const fit = Math.floor(storeGb / r.containerFsSizeGb);
     if (storeGb === 0) {
       return [
         liveError(
@@ -375,27 +375,15 @@ const storeCheck: LiveCheckDef = {
         ),
       ];
     }
-    if (r.maxContainers === undefined) {
+    const over = dockerDiskOvercommit(
+      r.maxContainers,
+      c.xspot.containerFsSize,
+      storeGb,
+      `the instance store of ${c.controllers.instanceType} (DescribeInstanceTypes)`,
+    );
+    if (over) {
       return [
-        liveWarning(
-          'controller-max-containers',
-          'controllers.maxContainers',
-          undefined,
-          `${c.controllers.instanceType} has ${storeGb} GB of instance storage, room for ${plural(fit, 'container')} of CONTAINER_FS_SIZE ${c.xspot.containerFsSize}`,
-          `controllers.maxContainers: ${Math.max(1, fit)} (or less)`,
-        ),
-      ];
-    }
-    const need = r.containerFsSizeGb * r.maxContainers;
-    if (need > storeGb) {
-      return [
-        liveError(
-          'docker-disk-too-small',
-          'controllers.maxContainers',
-          r.maxContainers,
-          `${r.maxContainers} containers x CONTAINER_FS_SIZE ${c.xspot.containerFsSize} = ${need} GB does not fit the ${storeGb} GB instance store of ${c.controllers.instanceType} (DescribeInstanceTypes)`,
-          `at most ${fit} containers, a smaller xspot.containerFsSize, or a type with more instance storage`,
-        ),
+        liveWarning('docker-disk-overcommit', 'controllers.maxContainers', r.maxContainers, over.message, over.allowed),
       ];
     }
     return [];

@@ -15,7 +15,7 @@ describe('check-config', () => {
   test('the embedded default passes: exit 0 and a summary line', () => {
     const r = runCli(['check-config']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/default\.yaml: 0 errors, 0 warnings, 2 acknowledged/);
+    expect(r.stdout).toMatch(/default\.yaml: 0 errors, 0 warnings, 3 acknowledged/);
   });
 
   test('every problem is printed (not only the first), exit 1', () => {

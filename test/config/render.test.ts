@@ -41,7 +41,6 @@ const SITE = {
     ontapNeeded: true,
     ontapFolders: ['/ontap/1', '/ontap/2'],
     imageNameList: ['docker-base', 'eda-tools:2024.1'],
-    isSystemd: false,
   },
   storage: { type: 'nfs', mountPoint: '/nfs-apps', existing: { dnsName: '10.1.2.3' } },
   workers: {
@@ -83,7 +82,7 @@ describe('env.cfg', () => {
       XSPOT_KERNEL: 'kernel-4.19.49_xcontainer-v23.08.07+abaaf51',
       XSPOT_GUEST_KERNEL: 'xspot-guest-kernel-4.19.49-v23.08.07-abaaf5112.el7',
       CLI_WRAPPER_VERSION: 'XSpotCLIWrapper-v2.0.0-0192f37.el7',
-      IS_SYSTEMD: 'no',
+      IS_SYSTEMD: 'yes',
     });
   });
 

@@ -254,11 +254,18 @@ const BAD: BadCase[] = [
     mentions: /c5\.xlarge/,
   },
   {
-    name: 'containers do not fit the docker disk',
-    config: { controllers: { maxContainers: 4 } },
-    id: 'docker-disk-too-small',
+    name: 'the metadata equation: 82 containers with one worker each',
+    config: { controllers: { maxContainers: 82 } },
+    id: 'controller-capacity-equation',
     path: 'controllers.maxContainers',
-    mentions: /at most 3 containers/,
+    mentions: /containers \+ 2 x workers = 246 exceeds 245.*at most 81 containers/,
+  },
+  {
+    name: 'the metadata equation: workers alone',
+    config: { controllers: { maxWorkers: 83 } },
+    id: 'controller-capacity-equation',
+    path: 'controllers.maxWorkers',
+    mentions: /= 246 exceeds 245/,
   },
   {
     name: 'rand_backoff_ratio of 1',
@@ -293,7 +300,7 @@ const BAD: BadCase[] = [
     config: { xspot: { remoteDir: '/opt/deploy' } },
     id: 'remote-dir-outside-storage',
     path: 'xspot.remoteDir',
-    mentions: /below \/efs\//,
+    mentions: /\/efs or a path below it/,
   },
   {
     name: 'existing storage not described',
@@ -347,13 +354,6 @@ const BAD: BadCase[] = [
     id: 'controller-capacity-order',
     path: 'controllers.desiredCapacity',
     mentions: /minCapacity <= desiredCapacity <= maxCapacity/,
-  },
-  {
-    name: 'unknown instance store size',
-    config: { controllers: { instanceType: 'x2iedn.xlarge' } },
-    id: 'controller-disk-unknown',
-    path: 'controllers.maxContainers',
-    mentions: /set controllers\.maxContainers/,
   },
   {
     name: 'acknowledging an error',
@@ -417,15 +417,45 @@ describe('good configs', () => {
     expect(c.resolved.scriptDeployDir).toBe('/efs/deploy/scripts');
   });
 
-  test('the guide capacity equation is derived from the docker disk: m5d.xlarge (150 GB) / 50G = 3 containers', () => {
+  test("containers and slots default to the guide's 80-slot recommendation, with one worker each", () => {
     const c = check({}).config!;
     expect(c.resolved.dockerDiskGb).toBe(150);
-    expect(c.resolved.maxContainers).toBe(3);
-    expect(c.resolved.slotsPerController).toBe(3);
+    expect(c.resolved.maxContainers).toBe(80);
+    expect(c.resolved.maxWorkers).toBe(80);
+    expect(c.resolved.slotsPerController).toBe(80);
+  });
+
+  test.each([
+    ['81 containers, one worker each (the guide: 81)', { maxContainers: 81 }],
+    ['243 containers packed on 1 worker', { maxContainers: 243, maxWorkers: 1 }],
+    ['the guide m5d.xlarge with 50G and 80 slots', {}],
+  ])('%s is within the metadata equation', (_name, controllers) => {
+    expect(errorsOf({ controllers }).map((f) => f.id)).toEqual([]);
   });
 });
 
 describe('warnings', () => {
+  test('disk over-commit is a warning stating the ratio and what happens when it is reached', () => {
+    const cfg = { controllers: { instanceType: 'm5d.2xlarge', maxContainers: 20 }, xspot: { containerFsSize: '30G' } };
+    expect(errorsOf(cfg)).toEqual([]);
+    const w = warningsOf(cfg).find((f) => f.id === 'docker-disk-overcommit');
+    expect(w).toMatchObject({ path: 'controllers.maxContainers', value: 20 });
+    // 20 x 30 GB = 600 GB on the 300 GB SSD of m5d.2xlarge: 2.0x; 10 containers at full size fill it.
+    expect(formatFinding(w!)).toContain(
+      '20 containers x CONTAINER_FS_SIZE 30G = 600 GB is 2.0x the instance store of m5d.2xlarge (300 GB): when more than 10 containers fill their CONTAINER_FS_SIZE at the same time, jobs fail with "No space left on device"',
+    );
+    expect(w?.allowed).toMatch(/at most 10 containers/);
+    expect(
+      warningsOf({ ...cfg, controllers: { ...cfg.controllers, maxContainers: 10 } }).map((f) => f.id),
+    ).not.toContain('docker-disk-overcommit');
+  });
+
+  test('an instance store the offline table does not know is a warning pointing at --live, not an error', () => {
+    const cfg = { controllers: { instanceType: 'x2iedn.xlarge' } };
+    expect(errorsOf(cfg)).toEqual([]);
+    expect(warningsOf(cfg).find((f) => f.id === 'docker-disk-unknown')?.allowed).toMatch(/--live/);
+  });
+
   test('a controller type without local NVMe is a warning, not an error', () => {
     const cfg = { controllers: { instanceType: 'm5.xlarge' } };
     expect(errorsOf(cfg)).toEqual([]);

@@ -171,17 +171,10 @@ describe('instance types', () => {
       'workers.spotFleetTypes',
     ],
     [
-      'more containers than the instance store holds',
+      'more containers than the instance store holds (over-commit: a warning)',
       { controllers: { maxContainers: 4 } },
-      'error',
-      'docker-disk-too-small',
-      'controllers.maxContainers',
-    ],
-    [
-      'an instance store size only the account knows',
-      { controllers: { instanceType: 'z1d.large' } },
       'warning',
-      'controller-max-containers',
+      'docker-disk-overcommit',
       'controllers.maxContainers',
     ],
   ])('%s', async (_what, patch, severity, id, path) => {
@@ -197,9 +190,11 @@ describe('instance types', () => {
 
   test('the instance store found in the account fills the gap the offline table leaves', async () => {
     const report = await live(worldConfig(world, { controllers: { instanceType: 'z1d.large' } }));
-    const f = expectFinding(report, 'warning', 'controller-max-containers', 'controllers.maxContainers');
-    expect(f.message).toContain('75 GB');
-    expect(f.allowed).toContain('controllers.maxContainers: 1');
+    const f = expectFinding(report, 'warning', 'docker-disk-overcommit', 'controllers.maxContainers', 3);
+    // 3 x 50 GB against the 75 GB store DescribeInstanceTypes reports for z1d.large.
+    expect(f.message).toContain('= 150 GB is 2.0x the instance store of z1d.large (DescribeInstanceTypes) (75 GB)');
+    expect(f.message).toContain('more than 1 container fill');
+    expect(f.allowed).toContain('at most 1 containers');
   });
 
   test('a type missing from one subnet AZ of an existing VPC is a warning naming the AZ', async () => {

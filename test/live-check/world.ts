@@ -241,7 +241,8 @@ export function worldConfigInput(w: World, patch: Record<string, unknown> = {}):
     iam: { permissionsBoundaryArn: w.boundaryArn },
     storage: { type: 'nfs', mountPoint: '/efs', existing: { fileSystemId: w.efsId, dnsName: 'fs.example.internal' } },
     workers: { ami: AMI.worker },
-    controllers: { amiId: AMI.controller, keyPairName: w.keyPair },
+    // 3 containers x 50G fit the 150 GB store of m5d.xlarge: no over-commit warning in the baseline.
+    controllers: { amiId: AMI.controller, keyPairName: w.keyPair, maxContainers: 3 },
     workerImage: { parentImage: { name: 'CentOS Linux 7 x86_64*', owners: [CENTOS_OWNER] } },
   };
   const merged: Record<string, unknown> = { ...base };

@@ -176,15 +176,22 @@ bad() {
 expect() { # expect NAME VALUE REGEX DESCRIPTION
   [[ $2 =~ $3 ]] || bad "$1" "$2" "$4"
 }
+# expect_path NAME VALUE DESCRIPTION: an absolute path with no "." or ".." component.
+expect_path() {
+  case "/$2/" in
+    */./* | */../*) bad "$1" "$2" "$3 (no . or .. components)" ;;
+    *) expect "$1" "$2" "$RE_PATH" "$3" ;;
+  esac
+}
 
 # check_config: validate every loaded value against its allow-list (the TypeScript side
 # validated them already; this is the guide's "configuration is checked at each step").
 check_config() {
   local img f
   CONFIG_ERRORS=0
-  expect REMOTE_DIR "$REMOTE_DIR" "$RE_PATH" 'an absolute path of letters, digits and . _ + @ -'
-  expect IMAGE_DEPLOY_DIR "$IMAGE_DEPLOY_DIR" "$RE_PATH" 'an absolute path'
-  expect SCRIPT_DEPLOY_DIR "$SCRIPT_DEPLOY_DIR" "$RE_PATH" 'an absolute path'
+  expect_path REMOTE_DIR "$REMOTE_DIR" 'an absolute path of letters, digits and . _ + @ -'
+  expect_path IMAGE_DEPLOY_DIR "$IMAGE_DEPLOY_DIR" 'an absolute path'
+  expect_path SCRIPT_DEPLOY_DIR "$SCRIPT_DEPLOY_DIR" 'an absolute path'
   expect CONTAINER_FS_SIZE "$CONTAINER_FS_SIZE" "$RE_SIZE" 'a size such as 50G (a whole number followed by M, G or T)'
   for f in LUSTRE_NEEDED AUTOFS_NEEDED LDAPS_NEEDED SSSD_NEEDED ONTAP_NEEDED XSPOT_BUILD_MISSING_IMAGES; do
     expect "$f" "${!f}" "$RE_FLAG" '0 or 1'
@@ -197,7 +204,7 @@ check_config() {
     expect IMAGE_NAME_LIST "$img" "$RE_IMAGE" 'docker image names such as docker-base or team/app:1.2'
   done
   for f in ${ONTAP_FOLDERS[@]+"${ONTAP_FOLDERS[@]}"}; do
-    expect ONTAP_FOLDERS "$f" "$RE_PATH" 'absolute paths'
+    expect_path ONTAP_FOLDERS "$f" 'absolute paths'
   done
   if [ "$ONTAP_NEEDED" = 1 ] && [ "${#ONTAP_FOLDERS[@]}" -eq 0 ]; then
     bad ONTAP_FOLDERS '' 'the ONTAP folders the containers need when ONTAP_NEEDED=1'
@@ -210,6 +217,7 @@ check_config() {
   expect MAX_WORKERS "$MAX_WORKERS" "$RE_INT" 'a whole number (conf/runtime.env)'
   if [[ $MAX_CONTAINERS =~ $RE_INT ]] && [[ $MAX_WORKERS =~ $RE_INT ]]; then
     if [ "$MAX_CONTAINERS" -lt 1 ]; then bad MAX_CONTAINERS "$MAX_CONTAINERS" 'at least 1'; fi
+    if [ "$MAX_WORKERS" -lt 1 ]; then bad MAX_WORKERS "$MAX_WORKERS" 'at least 1'; fi
     if [ $((MAX_CONTAINERS + 2 * MAX_WORKERS)) -gt 245 ]; then
       bad MAX_CONTAINERS "$MAX_CONTAINERS" "such that MAX_CONTAINERS + 2 x MAX_WORKERS ($MAX_WORKERS) <= 245 (the guide's capacity equation)"
     fi
@@ -232,7 +240,7 @@ check_config() {
       lustre) expect XSPOT_STORAGE_SOURCE "$XSPOT_STORAGE_SOURCE" '^[A-Za-z0-9.-]+@tcp:/[A-Za-z0-9]{1,16}$' 'dns@tcp:/mountname' ;;
       *) bad XSPOT_STORAGE_TYPE "$XSPOT_STORAGE_TYPE" 'efs, nfs, lustre or ontap' ;;
     esac
-    expect XSPOT_STORAGE_MOUNT_POINT "$XSPOT_STORAGE_MOUNT_POINT" "$RE_PATH" 'an absolute path'
+    expect_path XSPOT_STORAGE_MOUNT_POINT "$XSPOT_STORAGE_MOUNT_POINT" 'an absolute path'
     expect XSPOT_STORAGE_MOUNT_OPTIONS "$XSPOT_STORAGE_MOUNT_OPTIONS" "$RE_OPTS" 'comma-separated mount options'
     case "$REMOTE_DIR/" in
       "$XSPOT_STORAGE_MOUNT_POINT"/*) ;;
