@@ -78,6 +78,8 @@ export function validateSchedulerSettings(s: SchedulerSettings): void {
   if (!PE.test(s.gridEnginePe)) fail('gridEnginePe', s.gridEnginePe, 'a parallel environment name');
   if (!HOST_LIST.test(s.gridEngineHostList)) fail('gridEngineHostList', s.gridEngineHostList, 'a host or @hostgroup');
   if (!PUBLISH_DIR.test(s.publishDir)) fail('publishDir', s.publishDir, 'an absolute path');
+  if (!ABS_PATH.test(s.installDir))
+    fail('installDir', s.installDir, 'a local absolute path such as /usr/libexec/xspot-cdk/scheduler');
 }
 
 // ---- config blocks -------------------------------------------------------------------------
@@ -225,6 +227,7 @@ function templateVars(s: SchedulerSettings): Record<string, string> {
     SLOTS: String(s.slotsPerController),
     SCRIPT_DIR: s.scriptDir,
     PUBLISH_DIR: s.publishDir,
+    INSTALL_DIR: s.installDir,
     PE: s.gridEnginePe,
     HOST_LIST: s.gridEngineHostList,
     SLURM_REAL: s.realSubmitCommand ?? REAL_SUBMIT_DEFAULT.slurm,
@@ -263,6 +266,7 @@ function lsfQueues(s: SchedulerSettings): string {
       'HOSTS        = <x-spot controllers>',
       `HJOB_LIMIT   = ${s.slotsPerController}`,
       `DESCRIPTION  = X-Spot: jobs run through exorun (launcher: ${s.controllerCpus} CPU, ${s.controllerMemoryMb} MB)`,
+      `JOB_STARTER  = ${s.installDir}/lsf/xspot_job_starter %USRCMD`,
       'End Queue',
     ].join('\n'),
   );
@@ -299,6 +303,7 @@ function renderKind(s: SchedulerSettings, kind: SchedulerKind): RenderedFiles {
       put('jsv_xspot', hook(s, kind, 'gridengine/jsv_xspot', 'sh'), 0o755);
       put('xspot_starter', hook(s, kind, 'gridengine/xspot_starter', 'sh'), 0o755);
       put(`${s.gridEnginePe}.pe`, fillTemplate('gridengine/pe.template', vars));
+      put('xspot_job.complex', readAsset('gridengine/xspot_job.complex'));
       for (const q of s.queues) put(`${q}.queue`, geQueue(s, q));
       put('README.md', fillTemplate('install/README-gridengine.md', vars));
       break;

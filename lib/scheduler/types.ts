@@ -48,6 +48,12 @@ export interface SchedulerSettings {
   readonly gridEngineHostList: string;
   /** Where the rendered files are published on the controllers (for the install README). */
   readonly publishDir: string;
+  /**
+   * Local, root-owned directory on every host where the hooks are installed from the release
+   * (`<installDir>/<scheduler>/<file>`). The rendered scheduler config (`starter_method`,
+   * `jsv_url`, `JOB_STARTER`, the `sbatch`/`bsub` links) points here, never at shared storage.
+   */
+  readonly installDir: string;
 }
 
 /** One rendered file: its text and Unix mode. */
@@ -79,4 +85,5 @@ export const DEFAULT_SCHEDULER_SETTINGS: SchedulerSettings = {
   gridEngineHostList: '@xspot',
   // biome-ignore lint/suspicious/noTemplateCurlyInString: the guide's shell variable, shown as is
   publishDir: '${SCRIPT_DEPLOY_DIR}/latest/tools/sched-wrapper',
+  installDir: '/usr/libexec/xspot-cdk/scheduler',
 };

@@ -58,6 +58,7 @@ maybe('Grid Engine: jsv_xspot and xspot_starter on a real cell', () => {
         exorunPath: exorun,
         scriptDir: path.join(root, 'jobs'),
         publishDir: render,
+        installDir: render,
         gridEngineHostList: host,
       },
       ['gridengine'],
@@ -71,7 +72,13 @@ maybe('Grid Engine: jsv_xspot and xspot_starter on a real cell', () => {
         .filter((l) => /^SGE_[A-Z_]+=/.test(l))
         .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
     );
-    // The rendered PE (the cluster script made `smp` before all.q), queues and JSV.
+    // The rendered complex, PE (the cluster script made `smp` before all.q), queues and JSV.
+    const complexes = path.join(root, 'complexes');
+    fs.writeFileSync(
+      complexes,
+      qconf('-sc') + fs.readFileSync(path.join(render, 'gridengine/xspot_job.complex'), 'utf8'),
+    );
+    qconf('-Mc', complexes);
     qconf('-Mp', path.join(render, 'gridengine/smp.pe'));
     qconf('-Aq', path.join(render, 'gridengine/xspot.queue'));
     qconf('-Aq', path.join(render, 'gridengine/chipspot.queue'));
@@ -157,7 +164,7 @@ maybe('Grid Engine: jsv_xspot and xspot_starter on a real cell', () => {
       return;
     }
     // THEN qmaster holds the launcher's resources, and the request in env and context
-    expect(field(j, 'hard resource_list')).toBe('mem_free=50M');
+    expect(field(j, 'hard resource_list')).toBe('mem_free=50M,xspot_job=TRUE');
     expect(field(j, 'parallel environment')).toBe('smp range: 1');
     const envList = field(j, 'env_list');
     expect(envList).toContain(`XSPOT_CPUS=${e.cpus}`);

@@ -77,7 +77,15 @@ describe('renderSchedulerFiles', () => {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell variable in the rendered file
     expect(files['gridengine/xspot_starter'].content).toContain('CONF_SCRIPT_DIR="${HOME}/.xspot/jobs"');
     expect(files['gridengine/xspot.queue'].content).toMatch(/^slots\s+50$/m);
-    expect(files['gridengine/xspot.queue'].content).toMatch(/^starter_method\s+\$\{SCRIPT_DEPLOY_DIR\}/m);
+    // what root (or the scheduler) runs is a local root-owned copy, never a file on shared storage
+    const queueConf = files['gridengine/xspot.queue'].content;
+    expect(queueConf).toMatch(/^starter_method\s+\/usr\/libexec\/xspot-cdk\/scheduler\/gridengine\/xspot_starter$/m);
+    expect(queueConf).toMatch(/^complex_values\s+xspot_job=TRUE$/m);
+    expect(queueConf).toMatch(/^qtype\s+BATCH$/m);
+    expect(files['gridengine/xspot_job.complex'].content).toMatch(/^xspot_job\s+xspot_job\s+BOOL\s+==\s+FORCED\s/m);
+    const lsbQueues = files['lsf/lsb.queues.snippet'].content;
+    expect(lsbQueues).toMatch(/^JOB_STARTER\s+=\s+\/usr\/libexec\/xspot-cdk\/scheduler\/lsf\/xspot_job_starter %USRCMD$/m);
+    for (const f of Object.values(files)) expect(f.content).not.toMatch(/^(starter_method|JOB_STARTER).*SCRIPT_DEPLOY_DIR/m);
     expect(files['slurm/slurm.conf.snippet'].content).toContain('JobSubmitPlugins=lua');
     expect(files['slurm/slurm.conf.snippet'].content).toContain('PartitionName=chipspot');
     expect(files['lsf/lsf.conf.snippet'].content).toContain('LSB_SUB_COMMANDNAME=Y');
