@@ -310,6 +310,7 @@ function renderKind(s: SchedulerSettings, kind: SchedulerKind): RenderedFiles {
     case 'lsf':
       put('esub.xspot', hook(s, kind, 'lsf/esub.xspot', 'py'), 0o755);
       put('bsub', hook(s, kind, 'common/sub_wrapper.py', 'py'), 0o755);
+      put('xspot_job_starter', hook(s, kind, 'lsf/xspot_job_starter', 'sh'), 0o755);
       put('esub.site-chain.example', readAsset('lsf/esub.site-chain.example'), 0o755);
       put('lsf.conf.snippet', lsfConf());
       put('lsb.queues.snippet', lsfQueues(s));

@@ -51,6 +51,13 @@ afterAll(() => {
 });
 
 const shq = (s: string) => (/^[A-Za-z0-9_./=:,+@%-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+/** Always single-quoted, as esub.xspot and the bsub wrapper quote the user's command line. */
+const sq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** Runs a job's command line the way LSF does on an X-Spot queue: sh -c '<JOB_STARTER> <command line>'. */
+function runJob(commandLine: string, cwd?: string, env: NodeJS.ProcessEnv = process.env) {
+  return run('sh', ['-c', `${path.join(render, 'lsf/xspot_job_starter')} ${commandLine}`], { cwd, env });
+}
 const quoted = (s: string) => `"${s.replace(/(["\\$`])/g, '\\$1')}"`;
 
 function queueOf(c: SubmitCase): string {
@@ -161,8 +168,8 @@ describe('esub.xspot against the LSB_SUB_PARM_FILE / LSB_SUB_MODIFY_FILE contrac
     expect(r.modify.LSB_SUB_JOB_DESCRIPTION).toContain(`xspot: exorun -c ${e.cpus} -m ${e.gb}`);
     const prefix = `${exorun} ${exorunArgs(e).join(' ')} `;
     expect(r.modify.LSB_SUB_COMMAND_LINE.startsWith(prefix)).toBe(true);
-    // AND running that command line the way LSF does keeps the arguments
-    const ran = run('sh', ['-c', r.modify.LSB_SUB_COMMAND_LINE], { cwd: dir });
+    // AND running that command line the way LSF does (through the queue's JOB_STARTER) keeps the arguments
+    const ran = runJob(r.modify.LSB_SUB_COMMAND_LINE, dir);
     expect(ran.code).toBe(0);
     expect(exorunLine(ran.stdout)?.slice(0, 8)).toEqual(exorunArgs(e));
     expect(argLines(ran.stdout)).toEqual(c.args ?? []);
@@ -191,7 +198,7 @@ describe('esub.xspot against the LSB_SUB_PARM_FILE / LSB_SUB_MODIFY_FILE contrac
     });
     expect(r.code).toBe(0);
     expect(r.modify).toMatchObject({
-      LSB_SUB_COMMAND_LINE: `${exorun} run -c 2 -m 3 -i docker-base -- sleep 60`,
+      LSB_SUB_COMMAND_LINE: `${exorun} run -c 2 -m 3 -i docker-base -- /bin/sh -c 'sleep 60'`,
       LSB_SUB_NUM_TASKS: '1',
       LSB_SUB_MAX_NUM_TASKS: '1',
       LSB_SUB_RES_REQ: 'rusage[mem=50]',
@@ -204,7 +211,7 @@ describe('esub.xspot against the LSB_SUB_PARM_FILE / LSB_SUB_MODIFY_FILE contrac
       LSB_SUB_COMMAND_LINE: `echo "JOB-START $((1+1))"; echo 'ARG<x y>'`,
     });
     expect(r.code).toBe(0);
-    const ran = run('sh', ['-c', r.modify.LSB_SUB_COMMAND_LINE]);
+    const ran = runJob(r.modify.LSB_SUB_COMMAND_LINE);
     expect(ran.stdout).toContain('JOB-START 2');
     expect(argLines(ran.stdout)).toEqual(['x y']);
   });
@@ -215,13 +222,11 @@ describe('esub.xspot against the LSB_SUB_PARM_FILE / LSB_SUB_MODIFY_FILE contrac
     expect(r.stderr).toMatch(/LSB_SUB_COMMANDNAME=Y/);
   });
 
-  test('a command already rewritten (by the bsub wrapper) is left alone', () => {
-    const r = runEsub('already', {
-      LSB_SUB_QUEUE: 'xspot',
-      LSB_SUB_COMMAND_LINE: `${exorun} run -c 4 -m 8 -i docker-base -- x`,
-    });
+  test('a command that already starts with exorun is wrapped like any other (never passed through)', () => {
+    const line = `${exorun} run -c 4 -m 8 -i docker-base -- x`;
+    const r = runEsub('already', { LSB_SUB_QUEUE: 'xspot', LSB_SUB_COMMAND_LINE: line });
     expect(r.code).toBe(0);
-    expect(fs.existsSync(r.modifyFile)).toBe(false);
+    expect(r.modify.LSB_SUB_COMMAND_LINE).toBe(`${exorun} run -c 1 -m 1 -i docker-base -- /bin/sh -c ${sq(line)}`);
   });
 
   test('a broken esub.xspot rejects the job instead of letting it through', () => {
@@ -255,7 +260,7 @@ describe('esub.xspot against the LSB_SUB_PARM_FILE / LSB_SUB_MODIFY_FILE contrac
     );
     expect(ok.code).toBe(0);
     expect(ok.modify.LSB_SUB_PROJECT_NAME).toBe('site');
-    expect(ok.modify.LSB_SUB_COMMAND_LINE).toBe(`${exorun} run -c 3 -m 1 -i docker-base -- sleep 1`);
+    expect(ok.modify.LSB_SUB_COMMAND_LINE).toBe(`${exorun} run -c 3 -m 1 -i docker-base -- /bin/sh -c 'sleep 1'`);
     const bad = runEsub(
       'chain-bad',
       { LSB_SUB_QUEUE: 'xspot', LSB_SUB_NUM_PROCESSORS: 99, LSB_SUB_COMMAND_LINE: 'x' },
@@ -272,7 +277,7 @@ describe('esub.xspot against the LSB_SUB_PARM_FILE / LSB_SUB_MODIFY_FILE contrac
     fs.writeFileSync(path.join(dir, 'modify'), 'LSB_SUB_QUEUE="xspot"\n');
     const r = runEsub('moved', { LSB_SUB_QUEUE: 'normal', LSB_SUB_NUM_PROCESSORS: 2, LSB_SUB_COMMAND_LINE: 'sleep 1' });
     expect(r.modify.LSB_SUB_QUEUE).toBe('xspot');
-    expect(r.modify.LSB_SUB_COMMAND_LINE).toBe(`${exorun} run -c 2 -m 1 -i docker-base -- sleep 1`);
+    expect(r.modify.LSB_SUB_COMMAND_LINE).toBe(`${exorun} run -c 2 -m 1 -i docker-base -- /bin/sh -c 'sleep 1'`);
   });
 });
 
@@ -321,7 +326,7 @@ describe('the bsub wrapper (the guide proof of concept) with a recording stand-i
     });
     if (!c.cpus) rewritten.push('-n', '1');
     if (!c.mem) rewritten.push('-R', 'rusage[mem=50]');
-    expect(r.argv).toEqual([...rewritten, exorun, ...exorunArgs(e), ...command]);
+    expect(r.argv).toEqual([...rewritten, exorun, ...exorunArgs(e), '/bin/sh', '-c', sq(command.join(' '))]);
   });
 
   test('the guide bsub example 2, exactly', () => {
@@ -354,7 +359,9 @@ describe('the bsub wrapper (the guide proof of concept) with a recording stand-i
       '-i',
       'docker-base',
       '--',
-      'lsf-job.sh',
+      '/bin/sh',
+      '-c',
+      "'lsf-job.sh'",
     ]);
   });
 
@@ -365,7 +372,8 @@ describe('the bsub wrapper (the guide proof of concept) with a recording stand-i
     const argv = r.argv ?? [];
     expect(argv.slice(0, 7)).toEqual(['-q', 'xspot', '-n', '1', '-R', 'rusage[mem=50]', '-o']);
     expect(argv.slice(8, 17)).toEqual([exorun, 'run', '-c', '4', '-m', '3', '-i', 'docker-base', '--']);
-    const saved = argv[17];
+    expect(argv.slice(17, 19)).toEqual(['/bin/sh', '-c']);
+    const saved = /\/[^' ]*\/lsf-[^' ]*\.sh/.exec(argv[19])?.[0] ?? '';
     expect(saved.startsWith(path.join(root, 'jobs', 'lsf-'))).toBe(true);
     expect(fs.readFileSync(saved, 'utf8')).toBe(script);
   });

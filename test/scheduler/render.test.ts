@@ -84,8 +84,11 @@ describe('renderSchedulerFiles', () => {
     expect(queueConf).toMatch(/^qtype\s+BATCH$/m);
     expect(files['gridengine/xspot_job.complex'].content).toMatch(/^xspot_job\s+xspot_job\s+BOOL\s+==\s+FORCED\s/m);
     const lsbQueues = files['lsf/lsb.queues.snippet'].content;
-    expect(lsbQueues).toMatch(/^JOB_STARTER\s+=\s+\/usr\/libexec\/xspot-cdk\/scheduler\/lsf\/xspot_job_starter %USRCMD$/m);
-    for (const f of Object.values(files)) expect(f.content).not.toMatch(/^(starter_method|JOB_STARTER).*SCRIPT_DEPLOY_DIR/m);
+    expect(lsbQueues).toMatch(
+      /^JOB_STARTER\s+=\s+\/usr\/libexec\/xspot-cdk\/scheduler\/lsf\/xspot_job_starter %USRCMD$/m,
+    );
+    for (const f of Object.values(files))
+      expect(f.content).not.toMatch(/^(starter_method|JOB_STARTER).*SCRIPT_DEPLOY_DIR/m);
     expect(files['slurm/slurm.conf.snippet'].content).toContain('JobSubmitPlugins=lua');
     expect(files['slurm/slurm.conf.snippet'].content).toContain('PartitionName=chipspot');
     expect(files['lsf/lsf.conf.snippet'].content).toContain('LSB_SUB_COMMANDNAME=Y');

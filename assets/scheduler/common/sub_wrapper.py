@@ -11,7 +11,8 @@ original command with its arguments and stdin unchanged. A job for an X-Spot que
     hands the request to the launcher in XSPOT_CPUS/XSPOT_MEM_GB/XSPOT_IMAGE; the launcher runs
     exorun run -c <cpus> -m <GB> -i <image> -- <saved script> <arguments>
   LSF (the guide's bsub wrapper): -n N becomes the controller CPUs, rusage mem the controller
-    MB, and the command becomes exorun run -c N -m <GB> -i <image> -- <command> <arguments>.
+    MB, and the command becomes exorun run -c N -m <GB> -i <image> -- /bin/sh -c '<command line>'
+    (the words bsub would join, quoted as one argument, so sh parses them inside exorun).
     A script read from stdin has its #BSUB lines applied and is saved to the X-Spot script
     directory first.
 
@@ -495,8 +496,6 @@ def bsub_main(argv):
     queue = [v for o, v in all_opts if o == "-q"]
     if not is_xspot_list(queue[-1] if queue else "", "-q"):
         real_exec(argv, stdin_bytes)
-    if command and command[0] == CONFIG["exorun"]:
-        real_exec(argv, stdin_bytes)
     cpus, gb, image, new_opts = bsub_request(all_opts)
     if not command:
         directory = script_dir()
@@ -507,9 +506,11 @@ def bsub_main(argv):
         with os.fdopen(fd, "wb") as f:
             f.write(stdin_bytes)
         os.chmod(saved, 0o700)
-        command = [saved] if stdin_bytes.startswith(b"#!") else ["/bin/sh", saved]
+        command = [sh_quote(saved)] if stdin_bytes.startswith(b"#!") else ["/bin/sh", sh_quote(saved)]
+    # bsub joins its arguments with spaces into the command line that LSF runs with sh: the
+    # user's part goes in as one quoted argument of /bin/sh -c, so it is parsed inside exorun.
     exorun = [CONFIG["exorun"], "run", "-c", str(cpus), "-m", str(gb), "-i", image, "--"]
-    real_exec(flatten(new_opts) + exorun + command)
+    real_exec(flatten(new_opts) + exorun + ["/bin/sh", "-c", sh_quote(" ".join(command))])
 
 
 def main():
