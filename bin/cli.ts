@@ -6,8 +6,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { reportError } from '../lib/cli/errors';
 import { packageRoot } from '../lib/config/load';
+import { reportError, UserError } from '../lib/errors';
 
 // The lockfile pins the AWS SDK, so its notice about future releases needing Node 22 is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -43,13 +43,26 @@ const COMMAND_MODULE: Record<string, string> = {
   local: 'local',
 };
 
+/**
+ * A --profile that the shared files do not define fails before any command runs, naming the profile
+ * and the files (the SDK itself says only "could not load credentials"). Loaded only when given.
+ */
+function checkProfileFlag(profile: unknown): void {
+  if (typeof profile !== 'string') return;
+  const { lookupProfile, missingProfileMessage } =
+    require('../lib/ops/aws-profile') as typeof import('../lib/ops/aws-profile');
+  const missing = missingProfileMessage(lookupProfile(profile));
+  if (missing) throw new UserError(`--profile: ${missing}`);
+}
+
 /** Builds the CLI; with `command`, registers only the module that owns it (all of them otherwise, e.g. for --help). */
 export function buildProgram(command?: string): Command {
   const program = new Command('xspot-cdk')
     .description('Deploy and operate Exostellar X-Spot on AWS')
     .version(version, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
+    .exitOverride()
+    .hook('preAction', (_program, action) => checkProfileFlag(action.opts().profile));
   const only = command === undefined ? undefined : COMMAND_MODULE[command];
   for (const [name, load] of Object.entries(MODULES)) {
     if (only === undefined || only === name) load()(program);

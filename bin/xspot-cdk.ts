@@ -7,9 +7,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { reportError } from '../lib/cli/errors';
 import { formatFinding } from '../lib/config/findings';
 import { ConfigErrors, type LoadedConfig, loadConfig, packageRoot } from '../lib/config/load';
+import { reportError } from '../lib/errors';
 import { buildXspotApp } from '../lib/stacks/app';
 
 // cdk.json's feature flags also apply when the app runs without the CDK CLI (node dist/bin/xspot-cdk.js);

@@ -10,6 +10,7 @@ import { renderConfigBundle } from '../config/bundle';
 import { formatFinding, hasErrors } from '../config/findings';
 import { checkConfigFile, loadConfig } from '../config/load';
 import { configJsonSchema, renderConfigReference } from '../config/reference';
+import { withCommon } from './common';
 import { UserError } from './errors';
 import { runLiveCheck } from './live-check';
 
@@ -84,13 +85,11 @@ export function runRender(
 }
 
 export function registerConfigCommands(program: Command): void {
-  program
-    .command('check-config')
-    .description("Validate the deployment config (the guide's `make check-config`); exit 1 on any error")
-    .option('-c, --config <path>', 'config file (default: $XSPOT_CONFIG, then config/default.yaml)')
+  withCommon(program.command('check-config'))
+    .description(
+      "Validate the deployment config (the guide's `make check-config`); exit 1 on any error; --region/--profile apply with --live",
+    )
     .option('--live', 'also check the config against the target AWS account (read-only calls)')
-    .option('--region <region>', 'with --live: region to check (default: deployment.region)')
-    .option('--profile <profile>', 'with --live: AWS profile to use')
     .action(async (opts: { config?: string; live?: boolean; region?: string; profile?: string }) => {
       let code = runCheckConfig(opts.config);
       if (opts.live) {
@@ -106,7 +105,7 @@ export function registerConfigCommands(program: Command): void {
   program
     .command('render')
     .description('Render env.cfg, config.toml, dockerWrapper.toml, log_upload.env, hook scripts and scheduler files')
-    .requiredOption('-o, --out <dir>', 'directory to write into (an existing one is diffed first)')
+    .requiredOption('-o, --out <dir>', 'directory to write into, required (an existing one is diffed first)')
     .option('-c, --config <path>', 'config file (default: $XSPOT_CONFIG, then config/default.yaml)')
     .option('--dry-run', "show the diff only; write nothing (the guide's sync-config-preview)")
     .action((opts: { out: string; config?: string; dryRun?: boolean }) => {

@@ -8,6 +8,13 @@ import type { Command } from 'commander';
 import type { CostArgs } from '../cost/options';
 import { stdio } from './common';
 
+/** --config supplies the default --region (deployment.region); an explicit --region wins. */
+function withConfigRegion(args: CostArgs, configPath: string | undefined): CostArgs {
+  if (configPath === undefined || args.region !== undefined) return args;
+  const { loadConfig } = require('../config/load') as typeof import('../config/load');
+  return { ...args, region: loadConfig(configPath).config.deployment.region };
+}
+
 export function registerCostCommand(program: Command): void {
   program
     .command('cost')
@@ -30,12 +37,17 @@ export function registerCostCommand(program: Command): void {
       '--pricing-cache <dir>',
       'cache of prices read from the AWS Price List API (default ~/.cache/xspot-cdk/pricing)',
     )
+    .option(
+      '--config <path>',
+      "deployment config, long form only (-c is the guide's --container): its deployment.region is the default --region",
+    )
     .option('--region <region>', 'region of controllers whose logs do not say (DefaultRegion), and of the S3 client')
     .option('--profile <name>', 'AWS profile for S3 and the Price List API')
     .option('--threads <n>', 'threads scanning local log files (default: one per idle CPU, at most 8)')
-    .action(async (args: CostArgs) => {
+    .action(async (args: CostArgs & { config?: string }) => {
+      const { config, ...rest } = args;
       // require, not import(): this compiles to CommonJS, where a relative import() needs a file extension.
       const { runCost } = require('../cost/run') as typeof import('../cost/run');
-      await runCost(args, stdio);
+      await runCost(withConfigRegion(rest, config), stdio);
     });
 }

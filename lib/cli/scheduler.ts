@@ -41,8 +41,8 @@ export function registerSchedulerCommands(program: Command): void {
   scheduler
     .command('render')
     .description('write the X-Spot scheduler hooks, config snippets and install README rendered from the config')
-    .option('--out <dir>', 'directory to write to (created if missing)')
-    .option('--config <path>', 'config file (default: $XSPOT_CONFIG, then the embedded default)')
+    .requiredOption('-o, --out <dir>', 'directory to write to, created if missing (required)')
+    .option('-c, --config <path>', 'config file (default: $XSPOT_CONFIG, then config/default.yaml)')
     .option('--scheduler <name>', `render for slurm, gridengine, lsf or all (default: scheduler.type)`)
     .action((args: RenderArgs) => {
       runSchedulerRender(args, (line) => process.stdout.write(`${line}\n`));

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type Document, isMap, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { UserError } from '../cli/errors';
+import { UserError } from '../errors';
 import { applyAcknowledgements, type Finding, hasErrors, pathToString } from './findings';
 import { resolveConfig, type XspotConfig } from './resolve';
 import { ConfigSchema } from './schema';

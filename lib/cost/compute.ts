@@ -11,7 +11,7 @@
  * 3. buildReport: costs. A worker's cost is shared among the containers running on it at each
  *    moment, in proportion to their vCPUs; time with no container is the worker's idle cost.
  */
-import { UserError } from '../cli/errors';
+import { UserError } from '../errors';
 import { type Collector, type ContainerRecord, type Warnings, type WorkerRecord, workerKey } from './collect';
 import type {
   ContainerRow,

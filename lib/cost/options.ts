@@ -5,7 +5,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { UserError } from '../cli/errors';
+import { UserError } from '../errors';
 import { type CostWindow, DAY_MS } from './compute';
 import { isRegion } from './log-format';
 import { defaultPricingCacheDir } from './pricing';

@@ -16,7 +16,7 @@ import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { GetProductsCommandOutput, PricingClient } from '@aws-sdk/client-pricing';
-import { UserError } from '../cli/errors';
+import { UserError } from '../errors';
 import { describeAwsError } from '../ops/aws-errors';
 import { isInstanceType } from './log-format';
 

@@ -7,7 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PricingClient } from '@aws-sdk/client-pricing';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { UserError } from '../cli/errors';
+import { UserError } from '../errors';
 import { Collector, Warnings } from './collect';
 import { buildReport, pricingNeeds, resolveModel, type Selection, selectContainers } from './compute';
 import { renderHtml } from './html';

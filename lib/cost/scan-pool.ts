@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { UserError } from '../cli/errors';
+import { UserError } from '../errors';
 import { type FileScan, scanLocalFile } from './scan-file';
 import type { Anchor } from './scanner';
 

@@ -8,7 +8,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
 import type { GetObjectCommandOutput, ListObjectsV2CommandOutput, S3Client } from '@aws-sdk/client-s3';
-import { UserError } from '../cli/errors';
+import { UserError } from '../errors';
 import { describeAwsError } from '../ops/aws-errors';
 
 export interface LogFile {

@@ -1,12 +1,16 @@
 /**
  * Turns an AWS SDK v3 error into one line an operator can act on. No CDK imports here.
  */
+import { lookupProfile, missingProfileMessage } from './aws-profile';
+
 export interface AwsErrorContext {
   /** What we were doing, e.g. "starting the image pipeline". */
   readonly action: string;
   /** The IAM action behind the call, e.g. "imagebuilder:StartImagePipelineExecution". */
   readonly permission?: string;
   readonly region?: string;
+  /** The --profile the command was given (AWS_PROFILE is read when this is absent). */
+  readonly profile?: string;
 }
 
 interface SdkLikeError {
@@ -67,8 +71,13 @@ export function describeAwsError(err: unknown, ctx: AwsErrorContext): string {
   const raw = (e.message ?? String(err)).split('\n')[0];
   const where = ctx.region ? ` in ${ctx.region}` : '';
   switch (classifyAwsError(err)) {
-    case 'credentials':
+    case 'credentials': {
+      // the SDK names the profile it could not resolve: "... using profile: [name] in ..."
+      const named = /profile:? \[([^\]]+)\]/.exec(raw)?.[1];
+      const missing = missingProfileMessage(lookupProfile(ctx.profile ?? named));
+      if (missing) return `${ctx.action}: ${missing}`;
       return `${ctx.action}: no AWS credentials found (set AWS_PROFILE or pass --profile, or configure credentials with 'aws configure')`;
+    }
     case 'expired':
       return `${ctx.action}: the AWS credentials are invalid or expired (${raw}); refresh them and try again`;
     case 'access-denied':

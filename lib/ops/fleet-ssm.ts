@@ -20,7 +20,7 @@ import {
   type GetCommandInvocationCommandOutput,
   SendCommandCommand,
 } from '@aws-sdk/client-ssm';
-import { UserError } from '../cli/errors';
+import { UserError } from '../errors';
 import { describeAwsError } from './aws-errors';
 import {
   AwsCallError,

@@ -35,7 +35,7 @@ import {
   StartInstanceRefreshCommand,
   UpdateAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
-import { UserError } from '../cli/errors';
+import { UserError } from '../errors';
 import {
   callAws,
   describeFleetGroup,

@@ -17,7 +17,7 @@ import {
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DescribeInstancesCommand, DescribeLaunchTemplatesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { UserError } from '../cli/errors';
+import { UserError } from '../errors';
 import { type AwsErrorContext, type AwsErrorKind, classifyAwsError, describeAwsError } from './aws-errors';
 import { DEPLOY_HINT, readStack, readStackCall } from './stacks';
 

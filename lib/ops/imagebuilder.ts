@@ -18,7 +18,7 @@ import {
   StartImagePipelineExecutionCommand,
 } from '@aws-sdk/client-imagebuilder';
 import { Presets, SingleBar } from 'cli-progress';
-import { UserError } from '../cli/errors';
+import { UserError } from '../errors';
 import { type ClientOptions, type Clock, callAws, isTransient, type Output, sdkClientConfig } from './fleet';
 import { clockTime, duration, table } from './fleet-format';
 import { DEPLOY_HINT, readStack, readStackCall } from './stacks';

@@ -10,7 +10,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import { UserError } from '../cli/errors';
+import { UserError } from '../errors';
 
 /** The account moto answers for unless MOTO_ACCOUNT_ID says otherwise. */
 export const MOTO_DEFAULT_ACCOUNT = '123456789012';
@@ -118,6 +118,25 @@ export function motoLogExcerpt(file: string, lines = 25): string {
   return out.join('\n');
 }
 
+/** The pip command that installs moto's server for `python`. */
+export const MOTO_INSTALL = (python: string) => `${python} -m pip install 'moto[server]'`;
+
+/**
+ * Why moto did not start, from its log: the last error line (e.g. "No module named 'moto'"), and the
+ * install command when the module is missing; the log's path otherwise.
+ */
+export function motoStartHint(python: string, logFile: string): string {
+  const lines = tailFile(logFile).split('\n');
+  const cause = [...lines]
+    .reverse()
+    .find((l) => /(Error|Exception)\b|No module named/.test(l))
+    ?.trim();
+  const missing = lines.some((l) => /No module named '?moto/.test(l));
+  const said = cause ? `; its log says: ${cause.slice(0, 300)}` : '';
+  if (missing) return `${said}; moto is not installed for ${python}; install it with: ${MOTO_INSTALL(python)}`;
+  return `${said} (log: ${logFile})`;
+}
+
 /** Starts moto on 127.0.0.1 and waits until it answers. */
 export async function startMoto(opts: MotoOptions): Promise<MotoServer> {
   const python = opts.python ?? (process.env.XSPOT_PYTHON || 'python3');
@@ -171,10 +190,7 @@ export async function startMoto(opts: MotoOptions): Promise<MotoServer> {
         : dead
           ? `it exited with status ${child.exitCode}`
           : `it did not answer within ${Math.round((opts.startTimeoutMs ?? 60_000) / 1000)}s`;
-      const hint = /No module named moto/.test(tailFile(opts.logFile))
-        ? "; moto is not installed: pip install 'moto[server]'"
-        : ` (log: ${opts.logFile})`;
-      throw new UserError(`the local AWS emulator (moto) did not start: ${why}${hint}`);
+      throw new UserError(`the local AWS emulator (moto) did not start: ${why}${motoStartHint(python, opts.logFile)}`);
     }
     await sleep(250);
   }

@@ -3,7 +3,7 @@
  * and outputs, with "not deployed yet" as one line saying what to run. SDK only; no CDK imports.
  */
 import { type CloudFormationClient, DescribeStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
-import { UserError } from '../cli/errors';
+import { UserError } from '../errors';
 import type { AwsErrorContext } from './aws-errors';
 
 /** What to run when a stack or one of its outputs is missing. */

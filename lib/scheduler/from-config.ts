@@ -1,7 +1,8 @@
 /** Builds `SchedulerSettings` from the typed deployment config. */
-import { UserError } from '../cli/errors';
+
 import { capacityOf } from '../config/instance-types';
 import type { XspotConfig } from '../config/resolve';
+import { UserError } from '../errors';
 import { MAX_SLOTS_PER_CONTROLLER } from './render';
 import { DEFAULT_SCHEDULER_SETTINGS, type SchedulerSettings } from './types';
 

@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UserError } from '../cli/errors';
+import { UserError } from '../errors';
 import { type RenderedFiles, SCHEDULER_KINDS, type SchedulerKind, type SchedulerSettings } from './types';
 
 const QUEUE = /^[A-Za-z][A-Za-z0-9_.-]{0,31}$/;

@@ -21,7 +21,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { Command, CommanderError } from 'commander';
 import { main } from '../../bin/cli';
 import { type AmiCliDeps, registerAmiCommands } from '../../lib/cli/ami';
-import { reportError } from '../../lib/cli/errors';
+import { reportError } from '../../lib/errors';
 import { type AmiClients, type BuildView, barBuildProgress, lineBuildProgress } from '../../lib/ops/imagebuilder';
 
 const T0 = new Date('2026-03-02T12:00:00.000Z');

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { registerCostCommand } from '../../lib/cli/cost';
-import { reportError } from '../../lib/cli/errors';
+import { reportError } from '../../lib/errors';
 
 export const FIXTURES = join(__dirname, '..', 'fixtures', 'cost');
 export const LOGS = join(FIXTURES, 'logs');

@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command } from 'commander';
 import { stringify } from 'yaml';
-import { UserError } from '../../lib/cli/errors';
+import { UserError } from '../../lib/errors';
 import { registerLocalCommands } from '../../lib/cli/local';
 import { type LocalDeployOptions, runLocalDeploy, type StepContext } from '../../lib/ops/local-deploy';
 import { EXISTING_VPC_CONFIG } from '../support/configs';

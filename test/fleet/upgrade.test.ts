@@ -13,7 +13,7 @@ import {
   StartInstanceRefreshCommand,
   UpdateAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
-import { UserError } from '../../lib/cli/errors';
+import { UserError } from '../../lib/errors';
 import {
   EXIT,
   exitCodeFor,

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { main } from '../../bin/cli';
-import { UserError } from '../../lib/cli/errors';
+import { UserError } from '../../lib/errors';
 import { runSchedulerRender } from '../../lib/cli/scheduler';
 import { loadConfig } from '../../lib/config/load';
 import { largestWorker, schedulerBundle, schedulerSettingsFromConfig } from '../../lib/scheduler';
