@@ -15,8 +15,8 @@ import {
 } from '@aws-sdk/client-auto-scaling';
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { Command, CommanderError } from 'commander';
-import { reportError } from '../../lib/errors';
 import { type FleetCliDeps, registerFleetCommands } from '../../lib/cli/fleet';
+import { reportError } from '../../lib/errors';
 import { createFleetClients, MAX_ATTEMPTS } from '../../lib/ops/fleet';
 import {
   fleet,

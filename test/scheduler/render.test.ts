@@ -6,9 +6,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { main } from '../../bin/cli';
-import { UserError } from '../../lib/errors';
 import { runSchedulerRender } from '../../lib/cli/scheduler';
 import { loadConfig } from '../../lib/config/load';
+import { UserError } from '../../lib/errors';
 import { largestWorker, schedulerBundle, schedulerSettingsFromConfig } from '../../lib/scheduler';
 import { renderSchedulerFiles, replaceConfigBlock, validateSchedulerSettings } from '../../lib/scheduler/render';
 import { DEFAULT_SCHEDULER_SETTINGS, type SchedulerSettings } from '../../lib/scheduler/types';
