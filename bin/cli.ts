@@ -30,6 +30,7 @@ const MODULES: Record<string, () => Register> = {
   fleet: () => (require('../lib/cli/fleet') as typeof import('../lib/cli/fleet')).registerFleetCommands,
   scheduler: () => (require('../lib/cli/scheduler') as typeof import('../lib/cli/scheduler')).registerSchedulerCommands,
   local: () => (require('../lib/cli/local') as typeof import('../lib/cli/local')).registerLocalCommands,
+  diff: () => (require('../lib/cli/diff') as typeof import('../lib/cli/diff')).registerDiffCommand,
 };
 /** Top-level command name -> the module that registers it. */
 const COMMAND_MODULE: Record<string, string> = {
@@ -41,6 +42,7 @@ const COMMAND_MODULE: Record<string, string> = {
   fleet: 'fleet',
   scheduler: 'scheduler',
   local: 'local',
+  diff: 'diff',
 };
 
 /**
