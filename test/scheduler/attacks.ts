@@ -11,15 +11,29 @@
  * mktemp, chmod, getent, id, cut, rm, cat that run PAYLOAD first).
  */
 
-/** The safe outcome: refused at submit with this message, run through exorun, or untouched. */
-export type Safe = { readonly rejected: RegExp } | 'exorun' | 'untouched';
+/**
+ * The safe outcome: refused at submit with this message; run through exorun within the limits;
+ * untouched (not an X-Spot job, runs as the site's scheduler runs it); or, where the scheduler
+ * lets the request through and the starter is the last line, never native (refused by the
+ * starter, or run through exorun within the limits).
+ */
+export type Safe = { readonly rejected: RegExp } | 'exorun' | 'untouched' | 'never-native';
 
 export interface Attack {
   readonly id: string;
   /** What the attacker tries, and where it comes from (the issue, or a variant). */
   readonly note: string;
   /** How it is submitted (default: a batch job). */
-  readonly via?: 'batch' | 'srun' | 'salloc' | 'update' | 'overlap' | 'default-partition';
+  readonly via?:
+    | 'batch'
+    | 'srun'
+    | 'salloc'
+    | 'update'
+    | 'overlap'
+    | 'default-partition'
+    | 'qrsh'
+    | 'qalter'
+    | 'sge-request';
   /** Submit options (the test adds hold and output options). */
   readonly opts?: readonly string[];
   /** The job script; default: a bash script that runs PAYLOAD. */
@@ -344,5 +358,206 @@ export const SLURM_ATTACKS: readonly Attack[] = [
     residual:
       'a job step in an existing allocation does not pass job_submit.lua; closing it needs a SPANK plugin ' +
       '(or a site policy such as disabling --overlap), see docs/security.md',
+  },
+];
+
+/** Grid Engine rows (queues xspot, chipspot and the site's all.q; limits 16 CPUs, 64 GB). */
+export const GE_ATTACKS: readonly Attack[] = [
+  // --- benign controls ---
+  { id: 'control-plain', note: 'benign: a plain X-Spot job', opts: ['-q', 'xspot', '-pe', 'smp', '2'], safe: 'exorun' },
+  {
+    id: 'control-args',
+    note: 'benign: arguments with spaces, quotes and $() stay arguments',
+    opts: ['-q', 'xspot'],
+    script: '#!/bin/bash\nPAYLOAD\nfor a in "$@"; do printf "ARG<%s>\\n" "$a"; done\n',
+    args: ['a b', "it's", '$(id)', '`id`;id'],
+    safe: 'exorun',
+  },
+  { id: 'control-other', note: 'benign: a job for all.q is untouched', opts: ['-q', 'all.q'], safe: 'untouched' },
+  {
+    id: 'control-no-queue',
+    note: 'benign: no -q never lands in an X-Spot queue (FORCED xspot_job)',
+    opts: [],
+    safe: 'untouched',
+  },
+  {
+    id: 'control-limit',
+    note: 'benign: exactly the limits',
+    opts: ['-q', 'xspot', '-pe', 'smp', '16', '-l', 'mem_free=64G'],
+    safe: 'exorun',
+  },
+  // --- issue item 6: queue requests the JSV did not resolve ---
+  { id: 'wildcard', note: "issue: -q 'xsp*'", opts: ['-q', 'xsp*'], safe: 'exorun' },
+  { id: 'wildcard-any', note: "variant: -q '*' (routed to the X-Spot queues)", opts: ['-q', '*'], safe: 'exorun' },
+  { id: 'wildcard-host', note: "variant: -q '*@host'", opts: ['-q', '*@@HOST@'], safe: 'exorun' },
+  { id: 'soft', note: 'issue: -soft -q xspot', opts: ['-soft', '-q', 'xspot'], safe: 'exorun' },
+  { id: 'soft-wildcard', note: "variant: -soft -q 'chip*'", opts: ['-soft', '-q', 'chip*'], safe: 'exorun' },
+  {
+    id: 'soft-under-hard',
+    note: 'variant: -hard -q all.q -soft -q xspot (the hard list wins)',
+    opts: ['-hard', '-q', 'all.q', '-soft', '-q', 'xspot'],
+    safe: 'untouched',
+  },
+  {
+    id: 'default-request',
+    note: "issue: no -q, with -q xspot in the user's .sge_request",
+    via: 'sge-request',
+    opts: [],
+    safe: 'exorun',
+  },
+  {
+    id: 'forced-complex',
+    note: 'variant: -l xspot_job=TRUE without -q',
+    opts: ['-l', 'xspot_job=TRUE'],
+    safe: 'exorun',
+  },
+  {
+    id: 'forced-complex-other',
+    note: 'variant: -q all.q -l xspot_job=TRUE',
+    opts: ['-q', 'all.q', '-l', 'xspot_job=TRUE'],
+    safe: { rejected: /xspot_job/ },
+  },
+  {
+    id: 'mixed',
+    note: 'multi-queue: -q xspot,all.q',
+    opts: ['-q', 'xspot,all.q'],
+    safe: { rejected: /mixes X-Spot and other queues/ },
+  },
+  {
+    id: 'mixed-wildcard',
+    note: "multi-queue: -q 'xsp*,all.q'",
+    opts: ['-q', 'xsp*,all.q'],
+    safe: { rejected: /mixes X-Spot and other queues/ },
+  },
+  // --- issue item 6: sizes ---
+  {
+    id: 'cpus-just-above',
+    note: 'sizes: -pe smp 17 (limit 16)',
+    opts: ['-q', 'xspot', '-pe', 'smp', '17'],
+    safe: { rejected: /asks for 17 CPUs/ },
+  },
+  {
+    id: 'cpus-far-above',
+    note: 'sizes: -pe smp 100000',
+    opts: ['-q', 'xspot', '-pe', 'smp', '100000'],
+    safe: { rejected: /asks for 100000 CPUs/ },
+  },
+  {
+    id: 'mem-just-above',
+    note: 'sizes: mem_free=65G (limit 64)',
+    opts: ['-q', 'xspot', '-l', 'mem_free=65G'],
+    safe: { rejected: /asks for 65 GB/ },
+  },
+  {
+    id: 'mem-far-above',
+    note: 'sizes: mem_free=1000000G',
+    opts: ['-q', 'xspot', '-l', 'h_vmem=1000000G'],
+    safe: { rejected: /GB of memory/ },
+  },
+  {
+    id: 'xspot-vars-override',
+    note: 'issue: XSPOT_CPUS=512 set by the user reached exorun',
+    opts: ['-q', 'xspot', '-v', 'XSPOT_CPUS=512,XSPOT_MEM_GB=4096'],
+    safe: 'exorun',
+  },
+  {
+    id: 'xspot-binary-override',
+    note: 'variant: -v XSPOT_BINARY=y on a script job',
+    opts: ['-q', 'xspot', '-v', 'XSPOT_BINARY=y'],
+    safe: 'exorun',
+  },
+  {
+    id: 'image-not-approved',
+    note: 'XSPOT_IMAGE outside the approved list',
+    opts: ['-q', 'xspot', '-v', 'XSPOT_IMAGE=attacker/root'],
+    safe: { rejected: /not an approved image/ },
+  },
+  // --- issue item 2: the starter honoured the job environment ---
+  {
+    id: 'bash-env',
+    note: 'issue: BASH_ENV in the job environment',
+    opts: ['-q', 'xspot', '-v', 'BASH_ENV=@PAYLOAD_FILE@'],
+    safe: 'exorun',
+  },
+  { id: 'env-env', note: 'variant: ENV', opts: ['-q', 'xspot', '-v', 'ENV=@PAYLOAD_FILE@'], safe: 'exorun' },
+  {
+    id: 'path-override',
+    note: "issue: mkdir/mktemp/chmod through the user's PATH",
+    opts: ['-q', 'xspot', '-v', 'PATH=@FAKE_BIN@:/usr/bin:/bin'],
+    safe: 'exorun',
+  },
+  {
+    id: 'exported-function',
+    note: 'variant: an exported bash function named mkdir (-V)',
+    opts: ['-q', 'xspot', '-V'],
+    env: { 'BASH_FUNC_mkdir%%': '() { PAYLOAD; /bin/mkdir "$@"; }' },
+    safe: 'exorun',
+  },
+  {
+    id: 'home-override',
+    note: '-v HOME (the starter reads it)',
+    opts: ['-q', 'xspot', '-v', 'HOME=/tmp'],
+    safe: 'exorun',
+  },
+  {
+    id: 'job-id-override',
+    note: '-v JOB_ID/SGE_TASK_ID (the starter reads them)',
+    opts: ['-q', 'xspot', '-v', 'JOB_ID=../../x,SGE_TASK_ID=../y'],
+    safe: 'exorun',
+  },
+  {
+    id: 'ld-preload',
+    note: 'variant: LD_PRELOAD',
+    opts: ['-q', 'xspot', '-v', 'LD_PRELOAD=@FAKE_BIN@/x.so'],
+    safe: { rejected: /sets LD_PRELOAD/ },
+  },
+  {
+    id: 'ld-library-path',
+    note: 'variant: LD_LIBRARY_PATH through -V',
+    opts: ['-q', 'xspot', '-V'],
+    env: { LD_LIBRARY_PATH: '@FAKE_BIN@' },
+    safe: { rejected: /LD_LIBRARY_PATH/ },
+  },
+  {
+    id: 'gconv-path',
+    note: 'variant: GCONV_PATH',
+    opts: ['-q', 'xspot', '-v', 'GCONV_PATH=@FAKE_BIN@'],
+    safe: { rejected: /sets GCONV_PATH/ },
+  },
+  {
+    id: 'crlf-script',
+    note: 'variant: a CRLF script',
+    opts: ['-q', 'xspot'],
+    script: '#!/bin/bash\r\nPAYLOAD\r\n',
+    safe: 'never-native',
+  },
+  // --- other ways in ---
+  {
+    id: 'qrsh',
+    note: 'qrsh -q xspot (interactive: the X-Spot queues are BATCH only)',
+    via: 'qrsh',
+    opts: ['-q', 'xspot'],
+    safe: { rejected: /./ },
+  },
+  {
+    id: 'qrsh-complex',
+    note: 'qrsh -l xspot_job=TRUE',
+    via: 'qrsh',
+    opts: ['-l', 'xspot_job=TRUE'],
+    safe: { rejected: /./ },
+  },
+  {
+    id: 'qalter-into-xspot',
+    note: 'qalter moving a held all.q job into xspot with the complex and XSPOT_CPUS=512',
+    via: 'qalter',
+    opts: ['-q', 'xspot', '-l', 'xspot_job=TRUE', '-v', 'XSPOT_CPUS=512,XSPOT_MEM_GB=1,XSPOT_IMAGE=docker-base'],
+    safe: 'never-native',
+  },
+  {
+    id: 'qalter-within-limits',
+    note: 'qalter into xspot with sizes within the limits',
+    via: 'qalter',
+    opts: ['-q', 'xspot', '-l', 'xspot_job=TRUE', '-v', 'XSPOT_CPUS=4,XSPOT_MEM_GB=2,XSPOT_IMAGE=docker-base'],
+    safe: 'never-native',
   },
 ];

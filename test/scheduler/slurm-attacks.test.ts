@@ -67,7 +67,7 @@ maybe('Slurm attack table: a hostile user gets no native execution on a controll
 
   afterAll(() => {
     if (clusterDir) run('bash', [path.join(HERE, 'slurm-cluster.sh'), 'stop', clusterDir]);
-    if (root) fs.rmSync(root, { recursive: true, force: true });
+    if (root && !process.env.XSPOT_TEST_KEEP) fs.rmSync(root, { recursive: true, force: true });
   });
 
   const conf = () => path.join(clusterDir, 'slurm.conf');
@@ -84,8 +84,8 @@ maybe('Slurm attack table: a hostile user gets no native execution on a controll
     }
     return (s) =>
       s
-        .replaceAll('PAYLOAD', payload(a))
         .replaceAll('@PAYLOAD_FILE@', path.join(dir, 'payload.sh'))
+        .replaceAll('PAYLOAD', payload(a))
         .replaceAll('@FAKE_BIN@', bin);
   }
 
