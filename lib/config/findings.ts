@@ -22,9 +22,21 @@ export interface Finding {
   readonly acknowledged?: string;
 }
 
+/** Characters JSON.stringify leaves alone that a terminal still acts on: DEL, C1 controls, bidi overrides. */
+const TERMINAL_UNSAFE = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const escapeUnsafe = (s: string) =>
+  s.replace(TERMINAL_UNSAFE, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+/** Text from the user, made safe to echo on one line: control characters escaped, at most `max` characters. */
+export function echoText(text: string, max = 120): string {
+  const s = escapeUnsafe(JSON.stringify(text.length > max ? text.slice(0, max) : text));
+  return text.length > max ? `${s}...(${text.length} characters)` : s;
+}
+
 export function formatValue(value: unknown): string {
   if (value === undefined) return '(not set)';
-  const s = JSON.stringify(value);
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+  const s = escapeUnsafe(JSON.stringify(value) ?? String(value));
   return s.length > 120 ? `${s.slice(0, 117)}...` : s;
 }
 
@@ -37,11 +49,18 @@ export function formatFinding(f: Finding): string {
   return `${f.severity} [${f.id}] ${where}${f.path}${value}: ${f.message}${allowed}${ack}`;
 }
 
+const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
+
+/**
+ * A dotted field path. Keys that are not plain names (a key the user typed with spaces, control
+ * characters or 200,000 characters) are quoted, escaped and truncated: `xspot["bad\u001bkey"]`.
+ */
 export function pathToString(path: readonly PropertyKey[]): string {
   let out = '';
   for (const p of path) {
     if (typeof p === 'number') out += `[${p}]`;
-    else out += out ? `.${String(p)}` : String(p);
+    else if (PLAIN_KEY.test(String(p))) out += out ? `.${String(p)}` : String(p);
+    else out += `[${echoText(String(p), 60)}]`;
   }
   return out || '(root)';
 }

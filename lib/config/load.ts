@@ -5,12 +5,13 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type Document, isMap, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
+import { type Document, isMap, isPair, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { UserError } from '../errors';
-import { applyAcknowledgements, type Finding, hasErrors, pathToString } from './findings';
+import { applyAcknowledgements, echoText, type Finding, hasErrors, pathToString } from './findings';
 import { resolveConfig, type XspotConfig } from './resolve';
 import { ConfigSchema } from './schema';
+import { readSiteFile, SITE_FILE_LIMIT_BYTES } from './site-files';
 import { validateConfig } from './validate';
 
 /** Environment variable that selects the config file when no path is given. */
@@ -67,15 +68,10 @@ export interface LoadedConfig {
 }
 
 function readText(file: string, what: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new UserError(`${what} not found: ${file}`);
-    if (code === 'EISDIR') throw new UserError(`${what} is a directory, not a file: ${file}`);
-    if (code === 'EACCES') throw new UserError(`${what} is not readable (permission denied): ${file}`);
-    throw new UserError(`cannot read ${what} ${file}: ${(e as Error).message}`);
-  }
+  const r = readSiteFile(file);
+  if ('text' in r) return r.text;
+  if (r.code === 'ENOENT') throw new UserError(`${what} not found: ${file}`);
+  throw new UserError(`${what} ${file} is ${r.problem}`);
 }
 
 function locate(
@@ -147,6 +143,18 @@ function issueToFindings(issue: z.core.$ZodIssue, raw: unknown): Finding[] {
         allowed: knownKeys(p).join(', ') || 'no keys here',
       }));
     case 'invalid_type':
+      if (typeof value === 'number' && !Number.isFinite(value)) {
+        return [
+          {
+            id: 'invalid-value',
+            severity: 'error',
+            path: pathToString(p),
+            value,
+            message: 'is not a finite number (YAML .inf and .nan are not allowed here)',
+            allowed: `a finite ${issue.expected}`,
+          },
+        ];
+      }
       return [
         {
           id: 'invalid-type',
@@ -187,7 +195,11 @@ function issueToFindings(issue: z.core.$ZodIssue, raw: unknown): Finding[] {
       ];
     case 'too_small':
     case 'too_big': {
-      const bound = issue.code === 'too_small' ? `>= ${String(issue.minimum)}` : `<= ${String(issue.maximum)}`;
+      const inclusive = issue.inclusive !== false;
+      const bound =
+        issue.code === 'too_small'
+          ? `${inclusive ? '>=' : '>'} ${String(issue.minimum)}`
+          : `${inclusive ? '<=' : '<'} ${String(issue.maximum)}`;
       const what = issue.origin === 'array' ? 'items' : issue.origin === 'string' ? 'characters' : '';
       return [
         {
@@ -209,6 +221,19 @@ function issueToFindings(issue: z.core.$ZodIssue, raw: unknown): Finding[] {
           path: pathToString(p),
           value: p[p.length - 1],
           message: `invalid key: ${inner}`,
+        },
+      ];
+    }
+    case 'custom': {
+      const params = (issue.params ?? {}) as { allowed?: string; id?: string };
+      return [
+        {
+          id: params.id ?? 'invalid-value',
+          severity: 'error',
+          path: pathToString(p),
+          value,
+          message: issue.message,
+          ...(params.allowed ? { allowed: params.allowed } : {}),
         },
       ];
     }
@@ -234,16 +259,17 @@ function loadSiteScripts(config: XspotConfig, configFile: string): { scripts: Si
     const file = given
       ? path.resolve(path.dirname(configFile), given)
       : path.join(packageRoot(), 'config', 'hooks', DEFAULT_SCRIPT_FILES[key]);
-    try {
-      out[key] = fs.readFileSync(file, 'utf8');
-    } catch (e) {
+    const r = readSiteFile(file);
+    if ('text' in r) {
+      out[key] = r.text;
+    } else {
       findings.push({
         id: 'hook-script-unreadable',
         severity: 'error',
         path: `containers.scripts.${key}`,
         value: given,
-        message: `cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
-        allowed: 'a readable .sh file, relative to the config file or absolute',
+        message: `${file} is ${r.problem}`,
+        allowed: `a readable regular .sh file of at most ${SITE_FILE_LIMIT_BYTES} bytes, relative to the config file or absolute`,
       });
     }
   }
@@ -270,33 +296,80 @@ function loadDockerfiles(
       continue;
     }
     const file = path.resolve(path.dirname(configFile), given);
-    try {
-      dockerfiles[image] = fs.readFileSync(file, 'utf8');
-    } catch (e) {
+    const r = readSiteFile(file);
+    if ('text' in r) {
+      dockerfiles[image] = r.text;
+    } else {
       findings.push({
         id: 'dockerfile-unreadable',
         severity: 'error',
         path: field,
         value: given,
-        message: `cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
-        allowed: 'a readable Dockerfile, relative to the config file or absolute',
+        message: `${file} is ${r.problem}`,
+        allowed: `a readable regular Dockerfile of at most ${SITE_FILE_LIMIT_BYTES} bytes, relative to the config file or absolute`,
       });
     }
   }
   return { dockerfiles, findings };
 }
 
+/** No config section nests anywhere near this deep; deeper input is refused before it is walked. */
+const MAX_NESTING = 16;
+
+/**
+ * One iterative walk of the parsed YAML: the first node nested deeper than MAX_NESTING, or the
+ * first repeated key of a mapping (what the parser's quadratic uniqueKeys option would report).
+ */
+function checkShape(root: unknown): { at: number; problem: string } | undefined {
+  const stack: [unknown, number][] = [[root, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (!node || typeof node !== 'object' || !('items' in node)) continue;
+    if (depth > MAX_NESTING) {
+      return {
+        at: (node as Node).range?.[0] ?? 0,
+        problem: `the config is nested more than ${MAX_NESTING} levels deep`,
+      };
+    }
+    const seen = new Set<unknown>();
+    for (const item of (node as { items: unknown[] }).items) {
+      if (isPair(item)) {
+        const key = isScalar(item.key) ? item.key.value : item.key;
+        if (isScalar(item.key) && seen.has(key)) {
+          return {
+            at: item.key.range?.[0] ?? 0,
+            problem: `invalid YAML: map keys must be unique: ${echoText(String(key), 60)} is repeated`,
+          };
+        }
+        seen.add(key);
+        stack.push([item.value, depth + 1]);
+        stack.push([item.key, depth + 1]);
+      } else stack.push([item, depth + 1]);
+    }
+  }
+  return undefined;
+}
+
 /** Parses and validates YAML text. `file` is used for messages and relative script paths. */
 export function checkConfigText(text: string, file: string): ConfigCheck {
   const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
+  // uniqueKeys is checked below in linear time (the parser's own check is quadratic in the keys of a map).
+  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: false });
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
     const pos = e.linePos?.[0] ?? counter.linePos(e.pos[0]);
     const where = pos ? `${file}:${pos.line}:${pos.col}` : file;
-    throw new UserError(`${where}: invalid YAML: ${e.message.split('\n')[0]}`);
+    const why = /call stack/i.test(e.message)
+      ? `nested more than ${MAX_NESTING} levels deep`
+      : echoText(e.message.split('\n')[0], 200).slice(1, -1);
+    throw new UserError(`${where}: invalid YAML: ${why}`);
   }
-  const raw = doc.toJS() ?? {};
+  const shape = checkShape(doc.contents);
+  if (shape) {
+    const pos = counter.linePos(shape.at);
+    throw new UserError(`${file}:${pos.line}:${pos.col}: ${shape.problem}`);
+  }
+  const raw = doc.toJS({ maxAliasCount: 100 }) ?? {};
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new UserError(
       `${file}:1:1: the config must be a YAML mapping of sections (deployment:, network:, ...), got ${Array.isArray(raw) ? 'a list' : typeof raw}`,
@@ -305,10 +378,9 @@ export function checkConfigText(text: string, file: string): ConfigCheck {
   const parsed = ConfigSchema.safeParse(raw);
   if (!parsed.success) {
     const findings = parsed.error.issues.flatMap((issue) =>
-      issueToFindings(issue, raw).map((f) => {
-        const segs = issue.code === 'unrecognized_keys' ? issue.path : issue.path;
-        const key = issue.code === 'unrecognized_keys' ? f.path.split('.').pop() : undefined;
-        const location = locate(doc, counter, file, segs, key);
+      issueToFindings(issue, raw).map((f, i) => {
+        const key = issue.code === 'unrecognized_keys' ? issue.keys[i] : undefined;
+        const location = locate(doc, counter, file, issue.path, key);
         return location ? { ...f, location } : f;
       }),
     );

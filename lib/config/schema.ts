@@ -25,7 +25,18 @@ const posInt = (max?: number) => {
   return max === undefined ? i : i.max(max, { message: `must be at most ${max}` });
 };
 
-const tags = z.record(str(ALLOW.tagKey), str(ALLOW.tagValue));
+/** EC2 and most AWS resources take at most 50 user tags; `reserved` of them are xspot-cdk's own. */
+const tags = (reserved: number, own: string) =>
+  z.record(str(ALLOW.tagKey), str(ALLOW.tagValue)).superRefine((o, ctx) => {
+    const n = Object.keys(o).length;
+    if (n > 50 - reserved) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${n} tags: AWS allows 50 tags per resource and xspot-cdk adds ${own}`,
+        params: { allowed: `<= ${50 - reserved} tags`, id: 'out-of-range' },
+      });
+    }
+  });
 
 // ---------------------------------------------------------------------------------------------
 export const DeploymentSchema = z
@@ -33,7 +44,7 @@ export const DeploymentSchema = z
     name: str(ALLOW.deploymentName).default('xspot').describe('Deployment name: prefixes stacks, resources and tags'),
     region: str(ALLOW.region).default('us-east-1').describe('AWS region (GovCloud is not supported)'),
     account: str(ALLOW.account).optional().describe('AWS account id; when set, deploys are pinned to it'),
-    tags: tags.default({}).describe('Tags applied to every resource'),
+    tags: tags(3, 'xspot:deployment, xspot:component and Name').default({}).describe('Tags applied to every resource'),
   })
   .describe('Where and under which name X-Spot is deployed');
 
@@ -179,7 +190,7 @@ export const WorkersSchema = z
     onDemandTypes: z.array(str(ALLOW.instanceTypeOrFamily)).min(1).default(['r5', 'r5n', 'r5b', 'r5d']),
     spotFleetTypes: z.array(str(ALLOW.instanceTypeOrFamily)).min(1).default(['r5', 'r5n', 'r5b', 'r5d']),
     hyperthreadingDisabled: z.boolean().default(false),
-    instanceTags: tags.default({ Name: 'xspot-worker' }).describe('[aws.instance_tags]'),
+    instanceTags: tags(1, 'xspot:deployment').default({ Name: 'xspot-worker' }).describe('[aws.instance_tags]'),
   })
   .describe('config.toml: the workers X-Spot launches');
 

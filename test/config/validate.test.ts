@@ -133,7 +133,7 @@ const BAD: BadCase[] = [
     name: 'tag key with aws: prefix',
     config: { workers: { instanceTags: { 'aws:owner': 'x' } } },
     id: 'invalid-value',
-    path: 'workers.instanceTags.aws:owner',
+    path: 'workers.instanceTags["aws:owner"]',
     mentions: /not starting with aws:/,
   },
   {

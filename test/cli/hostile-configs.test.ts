@@ -1,0 +1,140 @@
+/**
+ * Hostile and mutated configs through the real CLI (`xspot-cdk check-config` in a subprocess):
+ * whatever the file holds, the CLI exits 1 with a clear line that names the field (or the file),
+ * never a stack trace, never a native crash, and echoes nothing raw from the file.
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { runCli } from '../support/cli';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xspot-hostile-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+const write = (name: string, text: string | Buffer) => {
+  const f = path.join(dir, name);
+  fs.writeFileSync(f, text);
+  return f;
+};
+
+const manyTags = Object.fromEntries(Array.from({ length: 100_000 }, (_, i) => [`t${i.toString(36)}`, 'v']));
+// A flow mapping keeps the 100,000 tags under the 1 MiB file limit, so they reach the schema.
+const tagsYaml = `workers:\n  instanceTags: {${Object.keys(manyTags)
+  .map((k) => `${k}: v`)
+  .join(',')}}\n`;
+const fifo = path.join(dir, 'hook-fifo.sh');
+execFileSync('mkfifo', [fifo]);
+
+interface Case {
+  readonly name: string;
+  /** The config text, or a path to pass as --config as is. */
+  readonly yaml?: string;
+  readonly configPath?: string;
+  /** What the one clear line must contain. */
+  readonly line: RegExp;
+}
+
+const CASES: Case[] = [
+  {
+    name: 'a Dockerfile that is /dev/zero',
+    yaml: 'containers:\n  dockerfiles:\n    docker-base: /dev/zero\n',
+    line: /error \[dockerfile-unreadable\] .*containers\.dockerfiles\.docker-base = "\/dev\/zero": \/dev\/zero is not a regular file/,
+  },
+  {
+    name: 'a hook script that is /dev/zero',
+    yaml: 'containers:\n  scripts:\n    startup: /dev/zero.sh\n',
+    line: /error \[hook-script-unreadable\] .*containers\.scripts\.startup = "\/dev\/zero\.sh": \/dev\/zero\.sh is not found/,
+  },
+  {
+    name: 'a hook script that is a FIFO (must not hang)',
+    yaml: `containers:\n  scripts:\n    startup: ${fifo}\n`,
+    line: /error \[hook-script-unreadable\] .*hook-fifo\.sh is not a regular file/,
+  },
+  {
+    name: 'the config file is /dev/zero',
+    configPath: '/dev/zero',
+    line: /^error: config file \/dev\/zero is not a regular file/,
+  },
+  {
+    name: 'a config file over the size limit',
+    configPath: write('huge.yaml', `# ${'x'.repeat(2 * 1024 * 1024)}\n`),
+    line: /^error: config file .*huge\.yaml is \d+ bytes, larger than the 1048576-byte limit/,
+  },
+  {
+    name: '100,000 worker instance tags',
+    yaml: tagsYaml,
+    line: /error \[out-of-range\] .*workers\.instanceTags = .*: 100000 tags: AWS allows 50 tags per resource and xspot-cdk adds xspot:deployment \(allowed: <= 49 tags/,
+  },
+  {
+    name: 'a 200,000-character unknown key',
+    // An explicit key (?) may be longer than YAML's 1024-character limit for implicit keys.
+    yaml: `xspot:\n  ? ${'k'.repeat(200_000)}\n  : 1\n`,
+    line: /error \[unknown-key\] .*xspot\["k{60}"\.\.\.\(200000 characters\)\] = 1: unknown key/,
+  },
+  {
+    name: 'an unknown key holding terminal escape sequences',
+    yaml: 'xspot:\n  "evil\\e[2J\\e]0;pwned\\a": 1\n',
+    line: /error \[unknown-key\] .*xspot\["evil\\u001b\[2J\\u001b\]0;pwned\\u0007"\] = 1: unknown key/,
+  },
+  {
+    name: '.inf for a number',
+    yaml: 'controllers:\n  maxCapacity: .inf\n',
+    line: /error \[invalid-value\] .*controllers\.maxCapacity = Infinity: is not a finite number .*\(allowed: a finite number\)/,
+  },
+  {
+    name: '.nan for a number',
+    yaml: 'containers:\n  randBackoffRatio: .nan\n',
+    line: /error \[invalid-value\] .*containers\.randBackoffRatio = NaN: is not a finite number/,
+  },
+  {
+    name: 'zero for a positive number',
+    yaml: 'logs:\n  syncIntervalMinutes: 0\n',
+    line: /error \[out-of-range\] .*logs\.syncIntervalMinutes = 0: must be greater than 0 \(allowed: > 0\)/,
+  },
+  {
+    name: 'a YAML alias bomb',
+    yaml: `a: &a [x, x, x, x, x, x, x, x, x]\n${Array.from({ length: 12 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}]`).join('\n')}\n`,
+    line: /^error: .*(alias|Excessive)/i,
+  },
+  {
+    name: 'deeply nested flow sequences (20,000 levels)',
+    yaml: `xspot: ${'['.repeat(20_000)}${']'.repeat(20_000)}\n`,
+    line: /^error: .*nested more than 16 levels deep/,
+  },
+  {
+    name: 'nested 40 levels (parses, refused before it is walked)',
+    yaml: `xspot: ${'['.repeat(40)}${']'.repeat(40)}\n`,
+    line: /^error: .*:1:\d+: the config is nested more than 16 levels deep/,
+  },
+  {
+    name: 'binary junk',
+    yaml: '\u0000\u0001\u0002\u00ff\u001b[31m',
+    line: /^error: /,
+  },
+  {
+    name: 'a list instead of a mapping',
+    yaml: '- a\n- b\n',
+    line: /^error: .*the config must be a YAML mapping/,
+  },
+];
+
+describe('hostile configs: exit 1, one clear line, no stack trace', () => {
+  test.each(CASES.map((c) => [c.name, c] as const))('%s', (_name, c) => {
+    const file = c.configPath ?? write(`${c.name.replace(/[^a-z0-9]+/gi, '-')}.yaml`, c.yaml ?? '');
+    const r = runCli(['check-config', '--config', file]);
+    const out = `${r.stdout}${r.stderr}`;
+    expect(r.code).toBe(1);
+    expect(out).not.toMatch(/\n\s+at .+:\d+:\d+\)?\n/);
+    expect(out).not.toMatch(/std::bad_alloc|FATAL ERROR|RangeError|TypeError|Maximum call stack/);
+    // Nothing raw from the file reaches the terminal: no escape, bell or other control characters.
+    const controls = [...out].filter((ch) => {
+      const code = ch.charCodeAt(0);
+      return (code < 32 && code !== 9 && code !== 10) || code === 127;
+    });
+    expect(controls).toEqual([]);
+    const lines = out.split('\n').filter((l) => /^error/.test(l));
+    expect(lines.length).toBeGreaterThanOrEqual(1);
+    expect(lines.some((l) => c.line.test(l))).toBe(true);
+    for (const l of lines) expect(l.length).toBeLessThan(2000);
+  });
+});
