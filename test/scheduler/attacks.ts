@@ -561,3 +561,194 @@ export const GE_ATTACKS: readonly Attack[] = [
     safe: 'never-native',
   },
 ];
+
+/** An LSF row: the job as LSF hands it to esub.xspot (or to the bsub wrapper, or straight to the queue's JOB_STARTER). */
+export interface LsfAttack {
+  readonly id: string;
+  readonly note: string;
+  /** esub: the parameter file contract; bsub: the wrapper with a recording bsub; starter: a job that skipped the esub. */
+  readonly via: 'esub' | 'bsub' | 'starter';
+  /** Default xspot. */
+  readonly queue?: string;
+  /** The command line (@EXORUN@ is the configured exorun, PAYLOAD records where it ran). */
+  readonly command?: string;
+  readonly cpus?: number;
+  readonly mem?: string;
+  readonly env?: Readonly<Record<string, string>>;
+  readonly safe: Safe;
+}
+
+export const LSF_ATTACKS: readonly LsfAttack[] = [
+  // --- benign controls ---
+  { id: 'control-plain', note: 'benign: a plain X-Spot job', via: 'esub', command: 'PAYLOAD', cpus: 2, safe: 'exorun' },
+  {
+    id: 'control-other',
+    note: 'benign: a job for another queue is untouched',
+    via: 'esub',
+    queue: 'normal',
+    command: 'PAYLOAD',
+    safe: 'untouched',
+  },
+  {
+    id: 'control-limit',
+    note: 'benign: exactly the limits',
+    via: 'esub',
+    command: 'PAYLOAD',
+    cpus: 16,
+    mem: '64G',
+    safe: 'exorun',
+  },
+  // --- issue item 5: the esub passed exorun commands through ---
+  {
+    id: 'exorun-prefix',
+    note: 'issue: exorun run ... -- true; curl ... was passed through and curl ran natively',
+    via: 'esub',
+    command: '@EXORUN@ run -c 1 -m 1 -i docker-base -- true; PAYLOAD',
+    safe: 'exorun',
+  },
+  {
+    id: 'exorun-prefix-oversize',
+    note: 'variant: an exorun command asking for 512 CPUs itself',
+    via: 'esub',
+    command: '@EXORUN@ run -c 512 -m 4096 -i docker-base -- true && PAYLOAD',
+    safe: 'exorun',
+  },
+  {
+    id: 'pipe-semicolon',
+    note: 'issue: cat d | sort; id',
+    via: 'esub',
+    command: 'cat /etc/hostname | sort; PAYLOAD',
+    safe: 'exorun',
+  },
+  { id: 'command-substitution', note: 'variant: $(...)', via: 'esub', command: 'echo $(PAYLOAD)', safe: 'exorun' },
+  { id: 'backticks', note: 'variant: backticks', via: 'esub', command: 'echo `PAYLOAD`', safe: 'exorun' },
+  {
+    id: 'quote-breakout',
+    note: "variant: a quote that tries to close the esub's quoting",
+    via: 'esub',
+    command: "'\\''; PAYLOAD #",
+    safe: 'never-native',
+  },
+  {
+    id: 'newline',
+    note: 'variant: a newline in the command line (the parameter file carries it as is; the job may fail, never natively)',
+    via: 'esub',
+    command: 'true\nPAYLOAD',
+    safe: 'never-native',
+  },
+  {
+    id: 'background',
+    note: 'variant: & and a redirect',
+    via: 'esub',
+    command: 'true >/dev/null & PAYLOAD',
+    safe: 'exorun',
+  },
+  {
+    id: 'xspot-vars',
+    note: 'XSPOT_CPUS in the submit environment is ignored',
+    via: 'esub',
+    command: 'PAYLOAD',
+    env: { XSPOT_CPUS: '512' },
+    safe: 'exorun',
+  },
+  // --- sizes, queues ---
+  {
+    id: 'mixed',
+    note: 'multi-queue: -q "xspot normal"',
+    via: 'esub',
+    queue: 'xspot normal',
+    command: 'PAYLOAD',
+    safe: { rejected: /mixes X-Spot and other queues/ },
+  },
+  {
+    id: 'cpus-just-above',
+    note: 'sizes: -n 17 (limit 16)',
+    via: 'esub',
+    command: 'PAYLOAD',
+    cpus: 17,
+    safe: { rejected: /asks for 17 CPUs/ },
+  },
+  {
+    id: 'cpus-far-above',
+    note: 'sizes: -n 100000',
+    via: 'esub',
+    command: 'PAYLOAD',
+    cpus: 100000,
+    safe: { rejected: /asks for 100000 CPUs/ },
+  },
+  {
+    id: 'mem-just-above',
+    note: 'sizes: rusage[mem=65G]',
+    via: 'esub',
+    command: 'PAYLOAD',
+    mem: '65G',
+    safe: { rejected: /asks for 65 GB/ },
+  },
+  {
+    id: 'mem-far-above',
+    note: 'sizes: rusage[mem=1000000G]',
+    via: 'esub',
+    command: 'PAYLOAD',
+    mem: '1000000G',
+    safe: { rejected: /GB of memory/ },
+  },
+  {
+    id: 'image-not-approved',
+    note: 'XSPOT_IMAGE outside the approved list',
+    via: 'esub',
+    command: 'PAYLOAD',
+    env: { XSPOT_IMAGE: 'attacker/root' },
+    safe: { rejected: /not an approved image/ },
+  },
+  {
+    id: 'bmod-queue-only',
+    note: 'bmod -q xspot (no command line in the parameter file)',
+    via: 'esub',
+    command: undefined,
+    safe: { rejected: /LSB_SUB_COMMANDNAME/ },
+  },
+  // --- the bsub wrapper ---
+  {
+    id: 'bsub-pipe-semicolon',
+    note: 'issue: bsub -q xspot "cat d | sort; id" through the wrapper',
+    via: 'bsub',
+    command: 'cat /etc/hostname | sort; PAYLOAD',
+    safe: 'exorun',
+  },
+  {
+    id: 'bsub-exorun-prefix',
+    note: 'variant: an exorun command through the wrapper',
+    via: 'bsub',
+    command: '@EXORUN@ run -c 1 -m 1 -i docker-base -- true; PAYLOAD',
+    safe: 'exorun',
+  },
+  // --- the queue's JOB_STARTER, for a job that did not pass the esub ---
+  {
+    id: 'starter-bare',
+    note: 'JOB_STARTER: a command that is not exorun',
+    via: 'starter',
+    command: 'PAYLOAD',
+    safe: { rejected: /not an exorun command/ },
+  },
+  {
+    id: 'starter-oversize',
+    note: 'JOB_STARTER: exorun with 512 CPUs',
+    via: 'starter',
+    command: '@EXORUN@ run -c 512 -m 1 -i docker-base -- PAYLOAD',
+    safe: { rejected: /-c 512/ },
+  },
+  {
+    id: 'starter-bad-image',
+    note: 'JOB_STARTER: an image not approved',
+    via: 'starter',
+    command: '@EXORUN@ run -c 1 -m 1 -i evil -- PAYLOAD',
+    safe: { rejected: /image evil/ },
+  },
+  {
+    id: 'starter-other-exorun',
+    note: 'JOB_STARTER: another program called exorun',
+    via: 'starter',
+    command: '/tmp/exorun run -c 1 -m 1 -i docker-base -- PAYLOAD',
+    safe: { rejected: /not an exorun command/ },
+  },
+];

@@ -6,6 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { LSF_ATTACKS, type LsfAttack } from './attacks';
 import { casesFor, exorunArgs, type SubmitCase, TEST_SETTINGS } from './cases';
 import { argLines, exorunLine, installStandInExorun, jobScript, renderTo, run, tempDir } from './helpers';
 
@@ -383,5 +384,80 @@ describe('the bsub wrapper (the guide proof of concept) with a recording stand-i
     const r = bsub('stdin-other', ['-n', '2'], { input: script });
     expect(r.argv).toEqual(['-n', '2']);
     expect(r.stdin).toBe(script);
+  });
+});
+
+describe('LSF attack table: esub, bsub wrapper and JOB_STARTER give no native execution', () => {
+  const marks = () => path.join(root, 'marks');
+  const mark = (a: LsfAttack) => path.join(marks(), a.id);
+  const payload = (a: LsfAttack) => `echo "\${STANDIN_INSIDE_EXORUN:-native}" >>'${mark(a)}'`;
+  const fill = (a: LsfAttack, s: string) => s.replaceAll('@EXORUN@', exorun).replaceAll('PAYLOAD', payload(a));
+  const seen = (a: LsfAttack) =>
+    fs.existsSync(mark(a)) ? fs.readFileSync(mark(a), 'utf8').split('\n').filter(Boolean) : [];
+  const jobEnv = (log: string): NodeJS.ProcessEnv => ({ PATH: '/usr/bin:/bin', LANG: 'C', STANDIN_LOG: log });
+
+  /** The command line LSF would run for the row, or the refusal. */
+  function commandLine(a: LsfAttack): { refused?: { code: number; stderr: string }; line?: string } {
+    if (a.via === 'starter') return { line: fill(a, a.command ?? '') };
+    if (a.via === 'bsub') {
+      const record = path.join(root, 'record', `atk-${a.id}`);
+      const r = run(path.join(render, 'lsf/bsub'), ['-q', a.queue ?? 'xspot', fill(a, a.command ?? '')], {
+        env: { PATH: process.env.PATH, HOME: path.join(root, 'home'), BSUB_RECORD: record, ...(a.env ?? {}) },
+      });
+      if (r.code !== 0) return { refused: r };
+      const argv = fs.readFileSync(`${record}.argv`, 'utf8').split('\0').slice(0, -1);
+      const at = argv.indexOf(exorun);
+      // bsub joins the command words with spaces into the line LSF runs
+      return { line: argv.slice(at).join(' ') };
+    }
+    const parm: Record<string, string | number> = { LSB_SUB_QUEUE: a.queue ?? 'xspot' };
+    if (a.command !== undefined) parm.LSB_SUB_COMMAND_LINE = fill(a, a.command);
+    if (a.cpus) {
+      parm.LSB_SUB_NUM_PROCESSORS = a.cpus;
+      parm.LSB_SUB_MAX_NUM_PROCESSORS = a.cpus;
+    }
+    if (a.mem) parm.LSB_SUB_RES_REQ = `rusage[mem=${a.mem}]`;
+    const r = runEsub(`atk-${a.id}`, parm, { ...(a.env ?? {}) });
+    if (r.code !== 0) return { refused: r };
+    return { line: r.modify.LSB_SUB_COMMAND_LINE ?? (parm.LSB_SUB_COMMAND_LINE as string) };
+  }
+
+  test.each(LSF_ATTACKS.map((a) => [a.id, a] as const))('%s', (_id, a) => {
+    fs.mkdirSync(marks(), { recursive: true });
+    const log = path.join(root, 'record', `atk-${a.id}.exorun`);
+    const { refused, line } = commandLine(a);
+    if (a.safe === 'untouched') {
+      // THEN the esub leaves it alone, and LSF runs it as usual (no X-Spot JOB_STARTER on that queue)
+      expect(refused).toBeUndefined();
+      expect(line).toBe(fill(a, a.command ?? ''));
+      return;
+    }
+    let ran: { code: number; stderr: string } | undefined;
+    if (!refused && line !== undefined) ran = runJob(line, root, jobEnv(log));
+    if (typeof a.safe === 'object') {
+      // THEN refused: by the esub or wrapper at submission, or by the JOB_STARTER before the command runs
+      const r = refused ?? ran;
+      expect({ id: a.id, refused: r !== undefined && r.code !== 0 }).toEqual({ id: a.id, refused: true });
+      expect(r?.stderr).toMatch(a.safe.rejected);
+      expect({ id: a.id, marks: seen(a) }).toEqual({ id: a.id, marks: [] });
+      return;
+    }
+    if (a.safe === 'never-native') {
+      expect({ id: a.id, native: seen(a).includes('native') }).toEqual({ id: a.id, native: false });
+      return;
+    }
+    // THEN the whole command ran inside exorun, and exorun was called within the limits
+    expect({ id: a.id, code: ran?.code, marks: [...new Set(seen(a))] }).toEqual({
+      id: a.id,
+      code: 0,
+      marks: ['inside'],
+    });
+    const firstLine = fs.readFileSync(log, 'utf8').split('\n')[0];
+    const first = exorunLine(firstLine.slice(firstLine.indexOf(' ') + 1)) ?? [];
+    expect(first.slice(0, 7).filter((_, i) => i % 2 === 1)).toEqual(['-c', '-m', '-i']);
+    expect(Number(first[2])).toBeLessThanOrEqual(TEST_SETTINGS.maxCpus);
+    expect(Number(first[4])).toBeLessThanOrEqual(TEST_SETTINGS.maxMemoryGb);
+    expect(TEST_SETTINGS.approvedImages).toContain(first[6]);
+    expect(first.slice(7, 10)).toEqual(['--', '/bin/sh', '-c']);
   });
 });
