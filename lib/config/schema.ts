@@ -272,6 +272,15 @@ export const ControllersSchema = z.strictObject({
   keyPairName: str(ALLOW.keyPairName).optional().describe('SSH key pair (Session Manager is the default)'),
   detailedMonitoring: z.boolean().default(true),
   bootstrapTimeoutMinutes: posInt(120).default(45).describe('Launch hook: how long a boot may take'),
+  waitForBootOnCreate: z
+    .boolean()
+    .default(true)
+    .describe(
+      'Creating the stack waits until every desired controller passed `xspot check -f` (CloudFormation creation policy); a failed boot fails the deploy, naming the step',
+    ),
+  creationTimeoutMinutes: posInt(720)
+    .optional()
+    .describe('How long stack creation waits for the controllers (default bootstrapTimeoutMinutes + 15)'),
   heartbeatSeconds: z.number().int().min(30).max(7200).default(300),
   drainTimeoutMinutes: posInt(48 * 60)
     .default(120)

@@ -15,12 +15,14 @@ import {
   AssetHashType,
   Aws,
   aws_autoscaling as autoscaling,
+  type CfnCreationPolicy,
   aws_cloudwatch as cloudwatch,
   aws_cloudwatch_actions as cw_actions,
   Duration,
   aws_ec2 as ec2,
   aws_iam as iam,
   aws_kms as kms,
+  Lazy,
   RemovalPolicy,
   Size,
   SizeRoundingBehavior,
@@ -187,6 +189,21 @@ export interface ControllerFleetProps {
    */
   readonly bootstrapTimeout?: Duration;
   /**
+   * When CloudFormation creates the group, wait for every desired controller to finish its boot
+   * and pass `xspot check -f` (a creation policy: the bootstrap sends the SUCCESS signal after the
+   * check, FAILURE naming the failed step). A broken first deploy then fails and rolls back instead
+   * of reporting CREATE_COMPLETE before any controller booted. Later launches are not waited for.
+   *
+   * @default true
+   */
+  readonly waitForBootOnCreate?: boolean;
+  /**
+   * How long the creation waits for the controllers' signals (at most 12 hours).
+   *
+   * @default bootstrapTimeout + 15 minutes (the instance launch, the userdata's tool install and downloads)
+   */
+  readonly creationTimeout?: Duration;
+  /**
    * How often the bootstrap and the drain record a lifecycle heartbeat (deploy.env
    * `XSPOT_HEARTBEAT_SECONDS`). At most half of `bootstrapTimeout`.
    *
@@ -331,6 +348,7 @@ export class ControllerFleet extends Construct {
     if (drainTimeout.toSeconds() < MIN_HOOK_TIMEOUT.toSeconds()) {
       throw new Error(`drainTimeout: must be at least 30 seconds, got ${drainTimeout.toSeconds()} s`);
     }
+    const creationSignal = creationPolicy(props, desired, bootstrapTimeout);
     const terminateHookTimeout = Math.min(drainTimeout.toSeconds(), MAX_HOOK_TIMEOUT.toSeconds());
     if (drainTimeout.toSeconds() > MAX_HOOK_TIMEOUT.toSeconds()) {
       Annotations.of(this).addInfo(
@@ -405,6 +423,8 @@ export class ControllerFleet extends Construct {
         field: 'logSyncInterval',
       },
       { key: 'XSPOT_BOOTSTRAP_TIMEOUT_SECONDS', value: String(launchHookTimeout), field: 'bootstrapTimeout' },
+      { key: 'XSPOT_CFN_STACK', value: creationSignal ? stack.stackName : '', field: 'stack name' },
+      { key: 'XSPOT_CFN_RESOURCE', value: creationSignal ? this.groupLogicalId : '', field: 'group logical id' },
     ];
     if (!['efs', 'nfs', 'lustre', 'ontap'].includes(storage.type)) {
       throw new Error(`storage.type: must be efs, nfs, lustre or ontap, got ${JSON.stringify(storage.type)}`);
@@ -423,6 +443,8 @@ export class ControllerFleet extends Construct {
       RUNTIME_SHA256: runtimeBundle.sha256,
       CONFIG_URL: this.configAsset.s3ObjectUrl,
       CONFIG_SHA256: configBundle.sha256,
+      CFN_STACK: creationSignal ? stack.stackName : '',
+      CFN_RESOURCE: creationSignal ? this.groupLogicalId : '',
     };
     for (const [k, v] of Object.entries(placeholders)) assertShellValue(`userdata ${k}`, v);
     this.userDataScript = renderTemplate(readUserDataTemplate(), { ...placeholders, DEPLOY_ENV: this.deployEnv });
@@ -490,8 +512,9 @@ export class ControllerFleet extends Construct {
       healthChecks: autoscaling.HealthChecks.ec2({ gracePeriod: props.healthCheckGracePeriod ?? Duration.minutes(5) }),
       notifications: [{ topic: this.topic, scalingEvents: autoscaling.ScalingEvents.ALL }],
       groupMetrics: [autoscaling.GroupMetrics.all()],
-      // No updatePolicy and no signals: CloudFormation never replaces controllers; upgrades are
-      // instance refreshes started by `xspot-cdk fleet upgrade` (docs/controller-fleet.md).
+      // No updatePolicy: CloudFormation never replaces controllers; upgrades are instance
+      // refreshes started by `xspot-cdk fleet upgrade` (docs/controller-fleet.md). Only the
+      // creation waits for the boots (waitForBootOnCreate, set on the CfnAutoScalingGroup below).
     });
     Annotations.of(this.autoScalingGroup).acknowledgeWarning(
       '@aws-cdk/aws-autoscaling:desiredCapacitySet',
@@ -521,6 +544,7 @@ export class ControllerFleet extends Construct {
       minHealthyPercentage: upgrade.minHealthyPercentage ?? 100,
       maxHealthyPercentage: upgrade.maxHealthyPercentage ?? 200,
     };
+    if (creationSignal) cfnGroup.cfnOptions.creationPolicy = creationSignal;
     this.autoScalingGroup.node.addDependency(bootPolicy);
     if (logsPolicy) this.autoScalingGroup.node.addDependency(logsPolicy);
 
@@ -603,6 +627,13 @@ export class ControllerFleet extends Construct {
       Tags.of(c).add('Name', `${name}-controller`, { priority: 200 });
   }
 
+  /** The group's logical id, for the creation signal (the userdata is written before the group exists). */
+  private get groupLogicalId(): string {
+    return Lazy.string({
+      produce: () => (this.autoScalingGroup.node.defaultChild as autoscaling.CfnAutoScalingGroup).logicalId,
+    });
+  }
+
   /** The permissions the boot contract needs, attached to the controller role. */
   private bootPolicy(props: ControllerFleetProps, asgName: string): iam.Policy {
     const stack = Stack.of(this);
@@ -643,6 +674,16 @@ export class ControllerFleet extends Construct {
         conditions: { StringEquals: { 'cloudwatch:namespace': CONTROLLER_METRIC_NAMESPACE } },
       }),
     ];
+    if (props.waitForBootOnCreate !== false) {
+      // The creation policy's signals: this stack only (its ARN carries the stack id).
+      statements.push(
+        new iam.PolicyStatement({
+          sid: 'SignalStackCreation',
+          actions: ['cloudformation:SignalResource'],
+          resources: [stack.stackId],
+        }),
+      );
+    }
     const policy = new iam.Policy(this, 'BootPolicy', { statements, roles: [props.role] });
     acknowledgeNag(
       policy,
@@ -780,6 +821,24 @@ function validateCapacity(min: number, desired: number, max: number): void {
   if (desired < min || desired > max) {
     throw new Error(`desiredCapacity: must be between minCapacity (${min}) and maxCapacity (${max}), got ${desired}`);
   }
+}
+
+/**
+ * The group's creation policy: CloudFormation waits for one SUCCESS signal per desired controller
+ * (sent by the bootstrap after `xspot check -f`); none when waitForBootOnCreate is false or no
+ * controller is desired.
+ */
+function creationPolicy(
+  props: ControllerFleetProps,
+  desired: number,
+  bootstrapTimeout: Duration,
+): CfnCreationPolicy | undefined {
+  if (props.waitForBootOnCreate === false || desired === 0) return undefined;
+  const timeout = props.creationTimeout ?? bootstrapTimeout.plus(Duration.minutes(15));
+  if (timeout.toSeconds() < 60 || timeout.toSeconds() > Duration.hours(12).toSeconds()) {
+    throw new Error(`creationTimeout: must be from 1 minute to 12 hours, got ${timeout.toSeconds()} s`);
+  }
+  return { resourceSignal: { count: desired, timeout: timeout.toIsoString() } };
 }
 
 /** A lifecycle hook heartbeat timeout in seconds (the service allows 30 s to 2 h). */

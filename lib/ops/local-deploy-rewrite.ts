@@ -17,6 +17,8 @@
  *     (Fn::ToJsonString): given an object, the emulator stores a Python repr instead of JSON;
  *   - Fn::GetAtt [<EFS file system>, Arn] becomes the ARN built from Ref (the emulator has no
  *     attributes for AWS::EFS::FileSystem);
+ *   - creation policies (the controllers' Auto Scaling group waits for each controller's boot
+ *     signal) are removed: the emulator runs no userdata, so no signal would ever come;
  *   - the BootstrapVersion parameter and its CheckBootstrapVersion rule are removed (the emulator
  *     reports the parameter's resolved value, so every redeploy would look changed). Any other
  *     parameter with a default is passed explicitly on deploy: the emulator crashes on an update
@@ -213,6 +215,14 @@ export function rewriteTemplate(
       const deps = (Array.isArray(r.DependsOn) ? r.DependsOn : [r.DependsOn]).filter((d) => !gone.has(d));
       if (deps.length > 0) r.DependsOn = deps;
       else delete r.DependsOn;
+    }
+    if (r.CreationPolicy !== undefined) {
+      delete r.CreationPolicy;
+      edits.push({
+        stack,
+        target: id,
+        what: 'CreationPolicy removed: the emulator runs no userdata, so no controller would send its boot signal',
+      });
     }
     const props = r.Properties;
     if (!props) continue;

@@ -103,6 +103,9 @@ export class ControllersStack extends Stack {
       maxCapacity: ctl.maxCapacity,
       desiredCapacity: ctl.desiredCapacity,
       bootstrapTimeout: Duration.minutes(ctl.bootstrapTimeoutMinutes),
+      waitForBootOnCreate: ctl.waitForBootOnCreate,
+      creationTimeout:
+        ctl.creationTimeoutMinutes === undefined ? undefined : Duration.minutes(ctl.creationTimeoutMinutes),
       heartbeatInterval: Duration.seconds(ctl.heartbeatSeconds),
       drainTimeout: Duration.minutes(ctl.drainTimeoutMinutes),
       runtimeAssetPath: props.runtimeAssetPath ?? path.join(packageRoot(), 'assets', 'controller-runtime'),

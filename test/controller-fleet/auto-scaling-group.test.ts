@@ -1,4 +1,4 @@
-/** The Auto Scaling group: sizes, subnets, both lifecycle hooks, notifications, no CloudFormation replacement. */
+/** The Auto Scaling group: sizes, subnets, both lifecycle hooks, notifications, creation signals, no CloudFormation replacement. */
 import { Duration } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { buildFleet } from './helpers';
@@ -71,12 +71,41 @@ describe('Auto Scaling group', () => {
     });
   });
 
-  test('CloudFormation never replaces or waits for controllers: no rolling/replacing update, no signals', () => {
-    const g = group();
-    expect(g.CreationPolicy).toBeUndefined();
-    const policy = (g.UpdatePolicy ?? {}) as Record<string, unknown>;
+  test('CloudFormation never replaces controllers (no rolling/replacing update)', () => {
+    const policy = (group().UpdatePolicy ?? {}) as Record<string, unknown>;
     expect(policy.AutoScalingRollingUpdate).toBeUndefined();
     expect(policy.AutoScalingReplacingUpdate).toBeUndefined();
+  });
+
+  test('its creation waits for one boot signal per desired controller, for bootstrapTimeout + 15 minutes', () => {
+    // 2 desired, bootstrapTimeout 45 min by default
+    expect(group().CreationPolicy).toEqual({ ResourceSignal: { Count: 2, Timeout: 'PT1H' } });
+  });
+
+  test('the creation timeout can be set; waiting can be turned off, and nothing waits for zero controllers', () => {
+    const timed = buildFleet({ creationTimeout: Duration.minutes(90) }).template;
+    const [g] = Object.values(timed.findResources('AWS::AutoScaling::AutoScalingGroup')) as Record<string, unknown>[];
+    expect(g.CreationPolicy).toEqual({ ResourceSignal: { Count: 2, Timeout: 'PT1H30M' } });
+    for (const t of [
+      buildFleet({ waitForBootOnCreate: false }).template,
+      buildFleet({ minCapacity: 0, desiredCapacity: 0 }).template,
+    ]) {
+      const [x] = Object.values(t.findResources('AWS::AutoScaling::AutoScalingGroup')) as Record<string, unknown>[];
+      expect(x.CreationPolicy).toBeUndefined();
+    }
+    expect(() => buildFleet({ creationTimeout: Duration.hours(13) })).toThrow(
+      /creationTimeout: must be from 1 minute to 12 hours/,
+    );
+  });
+
+  test('the userdata and deploy.env name this stack and the group, so the boot can signal it', () => {
+    const resolved = JSON.stringify(template.toJSON());
+    expect(fleet.deployEnv).toContain("XSPOT_CFN_STACK='Fleet'");
+    const logicalId = Object.keys(template.findResources('AWS::AutoScaling::AutoScalingGroup'))[0];
+    expect(resolved).toContain(`XSPOT_CFN_RESOURCE='${logicalId}'`);
+    expect(resolved).toContain(`readonly CFN_RESOURCE='${logicalId}'`);
+    const off = buildFleet({ waitForBootOnCreate: false });
+    expect(off.fleet.deployEnv).toContain("XSPOT_CFN_STACK=''");
   });
 
   test('is created after the boot policy, so the first instances can read the archives and complete their hook', () => {
@@ -125,6 +154,11 @@ describe('boot policy on the controller role', () => {
             Sid: 'CountBootstrapFailures',
             Action: 'cloudwatch:PutMetricData',
             Condition: { StringEquals: { 'cloudwatch:namespace': 'XspotCdk' } },
+          }),
+          Match.objectLike({
+            Sid: 'SignalStackCreation',
+            Action: 'cloudformation:SignalResource',
+            Resource: { Ref: 'AWS::StackId' },
           }),
         ]),
       },

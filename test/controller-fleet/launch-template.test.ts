@@ -136,6 +136,8 @@ describe('userdata', () => {
       XSPOT_DRAIN_TIMEOUT_SECONDS: '7200',
       XSPOT_LOG_SYNC_MINUTES: '60',
       XSPOT_BOOTSTRAP_TIMEOUT_SECONDS: '2700',
+      XSPOT_CFN_STACK: 'Fleet',
+      XSPOT_CFN_RESOURCE: expect.stringMatching(/^ControllersGroupASG[0-9A-F]{8}$/),
     });
   });
 

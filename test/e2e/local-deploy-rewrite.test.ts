@@ -56,6 +56,11 @@ function template(): Template {
       },
       Topic: { Type: 'AWS::SNS::Topic', DependsOn: ['Pipeline', 'Vpc'] },
       Alarm: { Type: 'AWS::CloudWatch::Alarm', Properties: {} },
+      Group: {
+        Type: 'AWS::AutoScaling::AutoScalingGroup',
+        Properties: { MinSize: '1', MaxSize: '2' },
+        CreationPolicy: { ResourceSignal: { Count: 1, Timeout: 'PT1H' } },
+      },
     },
     Outputs: {
       PipelineArn: { Value: { 'Fn::GetAtt': ['Pipeline', 'Arn'] } },
@@ -77,7 +82,7 @@ describe('rewriteTemplate', () => {
       ['Alarm', 'not modelled by the emulator'],
       ['Param', 'references Resolver'],
     ]);
-    expect(Object.keys(r)).toEqual(['Vpc', 'Sg', 'Ingress', 'Fs', 'Policy', 'Role', 'Key', 'Topic']);
+    expect(Object.keys(r)).toEqual(['Vpc', 'Sg', 'Ingress', 'Fs', 'Policy', 'Role', 'Key', 'Topic', 'Group']);
   });
 
   test('DependsOn on a dropped resource is removed, the rest kept', () => {
@@ -129,6 +134,12 @@ describe('rewriteTemplate', () => {
     ]);
   });
 
+  test("the controllers' creation policy goes (no userdata runs, no signal would come); the group stays", () => {
+    expect(r.Group).toBeDefined();
+    expect(r.Group.CreationPolicy).toBeUndefined();
+    expect(r.Group.Properties).toEqual({ MinSize: '1', MaxSize: '2' });
+  });
+
   test('the bootstrap version parameter and rule go; other parameters stay', () => {
     expect(Object.keys(t.Parameters!)).toEqual(['Size']);
     expect(t.Rules).toBeUndefined();
@@ -141,6 +152,7 @@ describe('rewriteTemplate', () => {
       'Ingress: FromPort/ToPort -1 added',
       'Role: Policies[0].PolicyDocument passed as JSON text',
       'Key: Tags written as TagKey/TagValue',
+      'Group: CreationPolicy removed: the emulator runs no userdata, so no controller would send its boot signal',
       'BootstrapVersion: bootstrap version parameter and rule removed',
       'Policy: Fn::GetAtt Fs.Arn built from Ref',
       'PipelineArn: output value replaced: it references Pipeline',

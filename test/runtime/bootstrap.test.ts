@@ -12,6 +12,7 @@ const VERSIONS = {
 };
 const IID = 'i-0123456789abcdef0';
 const LIFECYCLE = `aws autoscaling complete-lifecycle-action --region us-east-1 --auto-scaling-group-name xspot-controllers-Asg-ABC123 --lifecycle-hook-name xspot-launch --instance-id ${IID} --lifecycle-action-result`;
+const SIGNAL = `aws cloudformation signal-resource --region us-east-1 --stack-name xspot-controllers --logical-resource-id ControllersGroupASG0A1B2C3D --unique-id ${IID}`;
 /** Commands that change a host: none may run when a bootstrap is repeated. */
 const MUTATING = [
   'yum -y --setopt',
@@ -41,6 +42,32 @@ const sandbox = (opts?: SandboxOptions) => {
   return sb;
 };
 afterEach(() => sb?.cleanup());
+
+describe("creation signal (the group's CloudFormation creation policy)", () => {
+  test('SUCCESS once xspot check -f passed and the launch continued; never FAILURE', () => {
+    const s = sandbox();
+    const r = s.run('bin/bootstrap.sh');
+    expect(r.status).toBe(0);
+    const order = ['xspot check -f', `${LIFECYCLE} CONTINUE`, `${SIGNAL} --status SUCCESS`];
+    expect(inOrder(s.calls(), order)).toEqual(order);
+    expect(matching(s.calls(), 'aws cloudformation')).toEqual([`${SIGNAL} --status SUCCESS`]);
+  });
+
+  test('a refused signal (a later boot: the stack is not creating the group) does not fail the boot', () => {
+    const s = sandbox();
+    const r = s.run('bin/bootstrap.sh', [], { STUB_FAIL: 'aws cloudformation signal-resource' });
+    expect(r.status).toBe(0);
+    expect(matching(s.calls(), `${LIFECYCLE} CONTINUE`)).toHaveLength(1);
+  });
+
+  test('without a stack in deploy.env (a hand-run bootstrap) no signal is sent', () => {
+    const s = sandbox({ deployEnv: { XSPOT_CFN_STACK: '', XSPOT_CFN_RESOURCE: '' } });
+    const r = s.run('bin/bootstrap.sh');
+    expect(r.status).toBe(0);
+    expect(matching(s.calls(), 'aws cloudformation')).toEqual([]);
+    expect(r.stdout).toContain('no creation policy configured: skipping signal-resource SUCCESS');
+  });
+});
 
 describe('happy path', () => {
   test('runs the guide steps in order with the configured versions, then CONTINUE', () => {
@@ -194,6 +221,10 @@ describe('a failing step', () => {
       const tag = `aws ec2 create-tags --region us-east-1 --resources ${IID} --tags Key=xspot:bootstrap-failed-step,Value=${step}`;
       expect(inOrder(s.calls(), [tag, `${LIFECYCLE} ABANDON`])).toEqual([tag, `${LIFECYCLE} ABANDON`]);
       expect(matching(s.calls(), `${LIFECYCLE} CONTINUE`)).toEqual([]);
+      // CloudFormation's creation is told, naming the step, before the launch is abandoned
+      const signal = `${SIGNAL}:failed-step:${step} --status FAILURE`;
+      expect(matching(s.calls(), 'aws cloudformation')).toEqual([signal]);
+      expect(inOrder(s.calls(), [signal, `${LIFECYCLE} ABANDON`])).toEqual([signal, `${LIFECYCLE} ABANDON`]);
       // no later step started
       const log = s.read('/var/log/xspot-cdk/bootstrap.log');
       for (const later of BOOT_STEPS.slice(BOOT_STEPS.indexOf(step) + 1)) {

@@ -6,9 +6,10 @@
 #   check-config lifecycle-watch mount-remote docker-storage controller install-config deploy
 #   post-docker log-sync check
 # Sends a launch lifecycle heartbeat every XSPOT_HEARTBEAT_SECONDS meanwhile. On success:
-# complete-lifecycle-action CONTINUE. When step S fails: tag the instance
-# xspot:bootstrap-failed-step=S, print `XSPOT-BOOTSTRAP-FAILED step=S` to the console, flush the
-# logs to S3, complete-lifecycle-action ABANDON, exit 1. With XSPOT_BOOTSTRAP_TIMEOUT_SECONDS > 0
+# complete-lifecycle-action CONTINUE, then the CloudFormation creation signal SUCCESS. When step S
+# fails: tag the instance xspot:bootstrap-failed-step=S, print `XSPOT-BOOTSTRAP-FAILED step=S` to
+# the console, send the creation signal FAILURE naming S, flush the logs to S3,
+# complete-lifecycle-action ABANDON, exit 1. An exit outside a step signals FAILURE too. With XSPOT_BOOTSTRAP_TIMEOUT_SECONDS > 0
 # the whole bootstrap has that budget: a step still running when it is spent is stopped and
 # fails (heartbeats would otherwise keep a hung boot pending indefinitely). With
 # XSPOT_LAUNCH_HOOK empty (a hand-run bootstrap), no lifecycle call is made.
@@ -62,6 +63,7 @@ stop_heartbeats() {
   fi
 }
 
+SIGNALLED=0
 fail() {
   local step="$1" rc="$2"
   log "step $step: FAILED (exit $rc); details in /var/log/xspot-cdk/$step.log"
@@ -71,11 +73,21 @@ fail() {
     echo "XSPOT-BOOTSTRAP-FAILED step=$step" >>"$CONSOLE" || true
   fi
   echo "XSPOT-BOOTSTRAP-FAILED step=$step" >&2
+  SIGNALLED=1
+  cfn_signal FAILURE "$step"
   "$BASH" "$XSPOT_SCRIPTS/log-sync.sh" || warn "final log sync failed"
   lifecycle_complete "$XSPOT_LAUNCH_HOOK" ABANDON
   exit 1
 }
-trap stop_heartbeats EXIT
+on_exit() {
+  local rc=$?
+  stop_heartbeats
+  if [ "$rc" -ne 0 ] && [ "$SIGNALLED" -eq 0 ]; then
+    SIGNALLED=1
+    cfn_signal FAILURE bootstrap
+  fi
+}
+trap on_exit EXIT
 
 # Time left for the rest of the bootstrap: the budget minus a minute for the failure report.
 budget="$XSPOT_BOOTSTRAP_TIMEOUT_SECONDS"
@@ -107,3 +119,5 @@ done
 stop_heartbeats
 log "all steps passed: the controller is ready"
 lifecycle_complete "$XSPOT_LAUNCH_HOOK" CONTINUE
+SIGNALLED=1
+cfn_signal SUCCESS

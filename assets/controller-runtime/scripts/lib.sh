@@ -108,6 +108,8 @@ load_config() {
   XSPOT_HEARTBEAT_SECONDS="${XSPOT_HEARTBEAT_SECONDS:-300}"
   XSPOT_DRAIN_TIMEOUT_SECONDS="${XSPOT_DRAIN_TIMEOUT_SECONDS:-3600}"
   XSPOT_LOG_SYNC_MINUTES="${XSPOT_LOG_SYNC_MINUTES:-60}"
+  XSPOT_CFN_STACK="${XSPOT_CFN_STACK:-}"
+  XSPOT_CFN_RESOURCE="${XSPOT_CFN_RESOURCE:-}"
   XSPOT_BOOTSTRAP_TIMEOUT_SECONDS="${XSPOT_BOOTSTRAP_TIMEOUT_SECONDS:-0}"
 
   # env.cfg (the guide's file)
@@ -228,6 +230,8 @@ check_config() {
     expect "$f" "${!f}" "$RE_NAME" 'letters, digits and . _ : / @ + = -'
   done
   expect XSPOT_LOG_BUCKET "$XSPOT_LOG_BUCKET" "$RE_BUCKET" "an S3 bucket name or ''"
+  expect XSPOT_CFN_STACK "$XSPOT_CFN_STACK" '^([A-Za-z][A-Za-z0-9-]{0,127})?$' "a CloudFormation stack name or ''"
+  expect XSPOT_CFN_RESOURCE "$XSPOT_CFN_RESOURCE" '^([A-Za-z0-9]{1,255})?$' "a logical resource id or ''"
   expect XSPOT_LOG_PREFIX "$XSPOT_LOG_PREFIX" "$RE_PREFIX" 'a key prefix without leading or trailing /'
   expect XSPOT_RUNTIME_VERSION "$XSPOT_RUNTIME_VERSION" "$RE_VERSION" 'letters, digits and . _ -'
   for f in XSPOT_HEARTBEAT_SECONDS XSPOT_DRAIN_TIMEOUT_SECONDS XSPOT_LOG_SYNC_MINUTES XSPOT_BOOTSTRAP_TIMEOUT_SECONDS; do
@@ -314,6 +318,41 @@ lifecycle_complete() {
       return 0
     fi
     warn "complete-lifecycle-action $result failed (try $try of 3)"
+    sleep "$RETRY_SECONDS"
+  done
+  return 0
+}
+
+# cfn_signal STATUS [STEP]: tell CloudFormation whether this controller's boot passed (SUCCESS)
+# or failed at STEP (FAILURE), for the Auto Scaling group's creation policy: `cdk deploy` of a new
+# stack waits for these. The unique id is the instance id, with the failed step appended for a
+# failure, so the stack event names the step. CloudFormation only accepts signals while it
+# creates the group; later boots (scale-out, refresh) get a ValidationError, logged and ignored.
+# 3 tries; never fatal.
+cfn_signal() {
+  local status="$1" step="${2:-}" iid uid out try
+  if [ -z "$XSPOT_CFN_STACK" ] || [ -z "$XSPOT_CFN_RESOURCE" ]; then
+    log "no creation policy configured: skipping signal-resource $status"
+    return 0
+  fi
+  iid="$(instance_id)" || {
+    warn "instance id unavailable: cannot send the creation signal $status"
+    return 0
+  }
+  uid="$iid"
+  if [ -n "$step" ]; then uid="$iid:failed-step:$step"; fi
+  uid="${uid:0:64}"
+  for try in 1 2 3; do
+    if out="$(aws cloudformation signal-resource --region "$AWS_REGION" --stack-name "$XSPOT_CFN_STACK" \
+      --logical-resource-id "$XSPOT_CFN_RESOURCE" --unique-id "$uid" --status "$status" 2>&1)"; then
+      log "creation signal $status sent to $XSPOT_CFN_STACK/$XSPOT_CFN_RESOURCE ($uid)"
+      return 0
+    fi
+    if [[ $out == *ValidationError* ]]; then
+      log "creation signal $status not taken: $XSPOT_CFN_STACK is not creating the group (a later boot)"
+      return 0
+    fi
+    warn "signal-resource $status failed (try $try of 3): $out"
     sleep "$RETRY_SECONDS"
   done
   return 0

@@ -6,8 +6,9 @@
 # The order of these steps is an API (test/controller-fleet asserts it):
 #   1. trap       any failure before the bootstrap starts prints XSPOT-BOOTSTRAP-FAILED to the console,
 #                 tags the instance xspot:bootstrap-failed-step=userdata:<step>, counts one
-#                 BootstrapFailures data point and ABANDONs the launch lifecycle action, so a bad
-#                 launch fails in minutes rather than at the hook's heartbeat timeout;
+#                 BootstrapFailures data point, sends the CloudFormation creation signal FAILURE
+#                 naming the step and ABANDONs the launch lifecycle action, so a bad launch fails
+#                 in minutes rather than at the hook's heartbeat timeout;
 #   2. deploy-env /etc/xspot-cdk/deploy.env, the values only known at deploy time;
 #   3. tools      unzip and the AWS CLI, installed when the image lacks them;
 #   4. download   the runtime and config zips from the CDK asset bucket;
@@ -31,6 +32,8 @@ readonly RUNTIME_URL='@@RUNTIME_URL@@'
 readonly RUNTIME_SHA256='@@RUNTIME_SHA256@@'
 readonly CONFIG_URL='@@CONFIG_URL@@'
 readonly CONFIG_SHA256='@@CONFIG_SHA256@@'
+readonly CFN_STACK='@@CFN_STACK@@'
+readonly CFN_RESOURCE='@@CFN_RESOURCE@@'
 readonly FAILED_TAG='xspot:bootstrap-failed-step'
 
 readonly R="${XSPOT_ROOT:-}"
@@ -101,6 +104,12 @@ report_failure() {
   aws_retry ec2 create-tags --resources "$iid" --tags "Key=${FAILED_TAG},Value=${failed}" ||
     log "could not tag ${iid}"
   count_failure
+  if [ -n "$CFN_STACK" ] && [ -n "$CFN_RESOURCE" ]; then
+    # Refused (ValidationError) unless CloudFormation is creating the group: only logged.
+    aws --region "$REGION" cloudformation signal-resource --stack-name "$CFN_STACK" \
+      --logical-resource-id "$CFN_RESOURCE" --unique-id "${iid}:failed-step:${failed}" --status FAILURE ||
+      log "creation signal FAILURE not taken (the stack is not creating the group)"
+  fi
   if [ -n "$LAUNCH_HOOK" ]; then
     aws_retry autoscaling complete-lifecycle-action --lifecycle-action-result ABANDON --instance-id "$iid" \
       --lifecycle-hook-name "$LAUNCH_HOOK" --auto-scaling-group-name "$ASG_NAME" ||
