@@ -33,6 +33,9 @@ import {
 import { newestImage } from '../../lib/ops/live-check-images';
 
 const config = (input: Record<string, unknown> = {}): XspotConfig => resolveConfig(ConfigSchema.parse(input));
+/** Schema defaults sized to the docker disk the mocks report (m5d.xlarge, 150 GB / 50G = 3 containers). */
+const fitted = (input: Record<string, unknown> = {}): XspotConfig =>
+  config({ controllers: { maxContainers: 3 }, ...input });
 
 function sdkError(name: string, message: string, status = 400) {
   return Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
@@ -103,8 +106,18 @@ afterEach(() => {
 });
 
 describe('with every call answered', () => {
-  test('the default config passes, and families are looked up with wildcards', async () => {
+  test('the schema defaults warn only of docker disk over-commit, with the live disk size', async () => {
     const report = await runLiveChecks(config(), clients);
+    expect(report.findings.map((f) => `${f.severity} ${f.id} ${f.path}`)).toEqual([
+      'warning docker-disk-overcommit controllers.maxContainers',
+    ]);
+    expect(report.findings[0].message).toContain(
+      '26.7x the instance store of m5d.xlarge (DescribeInstanceTypes) (150 GB)',
+    );
+  });
+
+  test('a config within its docker disk passes, and families are looked up with wildcards', async () => {
+    const report = await runLiveChecks(fitted(), clients);
     expect(report.findings.map(formatFinding)).toEqual([]);
     const filters = ec2.commandCalls(DescribeInstanceTypesCommand).flatMap((c) => c.args[0].input.Filters ?? []);
     expect(filters[0]?.Values).toEqual(expect.arrayContaining(['c5.xlarge', 'm5d.xlarge', 'r5.*', 'r5n.*']));
@@ -155,7 +168,7 @@ describe('with every call answered', () => {
   test('a live warning acknowledged in the config is marked, not counted', async () => {
     ec2.on(DescribeImagesCommand).rejects(sdkError('UnauthorizedOperation', 'You are not authorized', 403));
     const report = await runLiveChecks(
-      config({ acknowledgedWarnings: [{ id: NOT_RUN_ID, reason: 'the deploy role cannot list images' }] }),
+      fitted({ acknowledgedWarnings: [{ id: NOT_RUN_ID, reason: 'the deploy role cannot list images' }] }),
       clients,
     );
     expect(report.findings).toHaveLength(1);
@@ -208,7 +221,7 @@ describe('checks that cannot run', () => {
     ec2.on(DescribeImagesCommand).callsFake(() => {
       throw new TypeError('boom');
     });
-    const report = await runLiveChecks(config(), clients);
+    const report = await runLiveChecks(fitted(), clients);
     expect(report.findings.map((f) => f.id)).toEqual([NOT_RUN_ID]);
     expect(report.findings[0].message).toContain('boom');
   });
@@ -234,7 +247,7 @@ describe('checks that cannot run', () => {
     ec2Home
       .on(DescribeRegionsCommand)
       .resolves({ Regions: [{ RegionName: 'us-east-1', OptInStatus: 'opt-in-not-required' }] });
-    const report = await runLiveChecks(config(), clients);
+    const report = await runLiveChecks(fitted(), clients);
     expect(report.findings.map((f) => `${f.severity} ${f.id} ${f.path}`)).toEqual([
       `warning ${NOT_RUN_ID} deployment.region`,
     ]);
