@@ -31,6 +31,11 @@ export const ALLOW = {
     /^\/(?!.*\/\.\.?(\/|$))[A-Za-z0-9._+@-]+(\/[A-Za-z0-9._+@-]+)*$|^\/$/,
     'an absolute path of letters, digits and . _ + @ - (no spaces, no "..")',
   ),
+  /** A directory on every host, for the job's own user: absolute, or under the user's `$HOME`. */
+  userDir: allow(
+    /^(\$HOME|\/(?!\.\.?(\/|$))[A-Za-z0-9._+@-]+)(\/(?!\.\.?(\/|$))[A-Za-z0-9._+@-]+)*$/,
+    'an absolute path or one starting with $HOME/, of letters, digits and . _ + @ - (no spaces, no "..")',
+  ),
   /** RPM NEVRA-ish version strings from env.cfg, e.g. xcontainer-4.12.0-v23.08.07+abaaf51.el7 */
   packageVersion: allow(
     /^[A-Za-z0-9][A-Za-z0-9._+~-]{0,127}$/,

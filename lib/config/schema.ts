@@ -335,6 +335,9 @@ export const SchedulerSchema = z.strictObject({
     .optional()
     .describe('Job slots per controller (at most 80; default: maxContainers, up to 80)'),
   realSubmitCommand: dir().optional().describe('Path of the original sbatch/qsub/bsub for the wrappers'),
+  scriptDir: str(ALLOW.userDir)
+    .default('$HOME/.xspot/jobs')
+    .describe("Where a job's script is saved for exorun at run time; on storage controllers and workers share"),
 });
 
 const AcknowledgementSchema = z.strictObject({

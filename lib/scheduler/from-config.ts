@@ -55,6 +55,7 @@ export function schedulerSettingsFromConfig(cfg: XspotConfig): SchedulerSettings
     maxMemoryGb: memoryGb,
     largestWorker: `the largest configured worker (${largest.name})`,
     slotsPerController: slots,
+    scriptDir: s.scriptDir,
     ...(s.realSubmitCommand !== undefined ? { realSubmitCommand: s.realSubmitCommand } : {}),
     publishDir: `${cfg.resolved.scriptDeployDir}/latest/tools/sched-wrapper`,
   };

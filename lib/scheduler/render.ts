@@ -6,13 +6,14 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { ALLOW } from '../config/patterns';
 import { UserError } from '../errors';
 import { type RenderedFiles, SCHEDULER_KINDS, type SchedulerKind, type SchedulerSettings } from './types';
 
 const QUEUE = /^[A-Za-z][A-Za-z0-9_.-]{0,31}$/;
 const IMAGE = /^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}$/;
 const ABS_PATH = /^\/(?!.*\/\.\.?(\/|$))[A-Za-z0-9._+@-]+(\/[A-Za-z0-9._+@-]+)*$/;
-const SCRIPT_DIR = /^(\$HOME|\/[A-Za-z0-9._+@-]+)(\/[A-Za-z0-9._+@-]+)*$/;
+const SCRIPT_DIR = ALLOW.userDir.pattern;
 const PUBLISH_DIR = /^(\$\{?[A-Z_]+\}?|\/[A-Za-z0-9._+@-]+)(\/[A-Za-z0-9._+@-]+)*$/;
 const PE = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
 const HOST_LIST = /^@?[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$/;
@@ -74,7 +75,7 @@ export function validateSchedulerSettings(s: SchedulerSettings): void {
   }
   checkInt('slotsPerController', s.slotsPerController, 1, MAX_SLOTS_PER_CONTROLLER);
   if (!WORKER_NAME.test(s.largestWorker)) fail('largestWorker', s.largestWorker, 'a short instance type name');
-  if (!SCRIPT_DIR.test(s.scriptDir)) fail('scriptDir', s.scriptDir, 'an absolute path or one starting with $HOME/');
+  if (!SCRIPT_DIR.test(s.scriptDir)) fail('scriptDir', s.scriptDir, ALLOW.userDir.allowed);
   if (!PE.test(s.gridEnginePe)) fail('gridEnginePe', s.gridEnginePe, 'a parallel environment name');
   if (!HOST_LIST.test(s.gridEngineHostList)) fail('gridEngineHostList', s.gridEngineHostList, 'a host or @hostgroup');
   if (!PUBLISH_DIR.test(s.publishDir)) fail('publishDir', s.publishDir, 'an absolute path');

@@ -74,6 +74,20 @@ const BAD: BadCase[] = [
     mentions: /absolute path/,
   },
   {
+    name: 'a job script dir under another variable',
+    config: { scheduler: { scriptDir: '$USER/jobs' } },
+    id: 'invalid-value',
+    path: 'scheduler.scriptDir',
+    mentions: /starting with \$HOME\//,
+  },
+  {
+    name: 'a job script dir climbing out of $HOME',
+    config: { scheduler: { scriptDir: '$HOME/../shared' } },
+    id: 'invalid-value',
+    path: 'scheduler.scriptDir',
+    mentions: /no "\.\."/,
+  },
+  {
     name: 'path with ..',
     config: { xspot: { remoteDir: '/efs/../etc' } },
     id: 'invalid-value',
@@ -406,6 +420,7 @@ describe('good configs', () => {
     ],
     ['the guide chipspot queue', { scheduler: { queues: ['xspot', 'chipspot'] } }],
     ['a floating license key', { license: { key: 'ABCD-1234-EFGH-5678' } }],
+    ['job scripts on a shared scratch', { scheduler: { scriptDir: '/shared/xspot-jobs' } }],
   ])('%s has no errors', (_name, cfg) => {
     expect(errorsOf(cfg)).toEqual([]);
   });

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { main } from '../../bin/cli';
 import { runSchedulerRender } from '../../lib/cli/scheduler';
-import { loadConfig } from '../../lib/config/load';
+import { checkConfigText, loadConfig } from '../../lib/config/load';
 import { UserError } from '../../lib/errors';
 import { largestWorker, schedulerBundle, schedulerSettingsFromConfig } from '../../lib/scheduler';
 import { renderSchedulerFiles, replaceConfigBlock, validateSchedulerSettings } from '../../lib/scheduler/render';
@@ -177,6 +177,17 @@ describe('settings from the typed config', () => {
     expect(s.slotsPerController).toBeLessThanOrEqual(80);
     expect(s.publishDir).toBe(`${config.resolved.scriptDeployDir}/latest/tools/sched-wrapper`);
     expect(Object.keys(schedulerBundle(config))).toContain('slurm/job_submit.lua');
+  });
+
+  test('scheduler.scriptDir reaches every hook that saves job scripts', () => {
+    const text = `scheduler:\n  type: gridengine\n  scriptDir: /shared/xspot-jobs\n`;
+    const { config } = checkConfigText(text, path.join(tempDir('xspot-sched-'), 'site.yaml'));
+    const s = schedulerSettingsFromConfig(config!);
+    expect(s.scriptDir).toBe('/shared/xspot-jobs');
+    const files = renderSchedulerFiles(s, ['slurm', 'gridengine', 'lsf']);
+    expect(files['slurm/job_submit.lua'].content).toContain('script_dir = "/shared/xspot-jobs"');
+    expect(files['gridengine/xspot_starter'].content).toContain('/shared/xspot-jobs');
+    expect(loadConfig().config.scheduler.scriptDir).toBe(DEFAULT_SCHEDULER_SETTINGS.scriptDir);
   });
 
   test('largestWorker picks the most vCPUs and names unknown lists', () => {
