@@ -1,9 +1,11 @@
 /**
  * Offline facts about EC2 instance types that the validators need before anything is created:
- * architecture, hypervisor (Nitro or Xen), CPU vendor, instance-store size, and vCPU/memory.
- * The table covers the families X-Spot sites use; `check-config --live` confirms the rest
- * against the account (DescribeInstanceTypes). Unknown types are "unknown", never guessed as bad.
+ * whether a name exists at all (the EC2 API's own list, instance-catalog.ts), architecture,
+ * hypervisor (Nitro or Xen), CPU vendor, instance-store size, and vCPU/memory. The size tables
+ * cover the families X-Spot sites use; `check-config --live` confirms the rest against the
+ * account (DescribeInstanceTypes) and whether the region offers the type.
  */
+import { INSTANCE_CATALOG_SOURCE, INSTANCE_SIZES } from './instance-catalog';
 
 export type CpuVendor = 'intel' | 'amd' | 'graviton' | 'unknown';
 
@@ -194,4 +196,57 @@ export function largestCapacity(typesOrFamilies: readonly string[]): Capacity | 
     best = best ? { vcpus: Math.max(best.vcpus, c.vcpus), memoryGiB: Math.max(best.memoryGiB, c.memoryGiB) } : c;
   }
   return best;
+}
+
+/** The sizes of a family in the EC2 API's list, smallest first; undefined for a family that does not exist. */
+export function familySizes(family: string): readonly string[] | undefined {
+  const sizes = Object.hasOwn(INSTANCE_SIZES, family) ? INSTANCE_SIZES[family] : undefined;
+  return sizes?.split(' ');
+}
+
+/** Why a name is not an EC2 instance type (or family), and what is allowed instead. */
+export interface UnknownInstanceName {
+  readonly message: string;
+  readonly allowed: string;
+}
+
+/** Existing families that share the longest leading part with `family` (r5x -> r5, r5a, r5ad, ...). */
+function nearFamilies(family: string, max = 12): string[] {
+  const all = Object.keys(INSTANCE_SIZES);
+  for (let n = family.length; n > 0; n--) {
+    const prefix = family.slice(0, n);
+    const near = all.filter((f) => f.startsWith(prefix));
+    if (near.length > 0) return near.length > max ? [...near.slice(0, max), '...'] : near;
+  }
+  return [];
+}
+
+/**
+ * Checks a name against the EC2 API's list of instance types: `undefined` when it exists, else
+ * what is wrong and the forms that exist. `familyAllowed` accepts a bare family (r5) as well.
+ */
+export function unknownInstanceName(value: string, familyAllowed: boolean): UnknownInstanceName | undefined {
+  const { family, size } = parseInstanceType(value);
+  const sizes = familySizes(family);
+  if (!sizes) {
+    const near = nearFamilies(family);
+    const forms = familyAllowed ? 'a family (r5) or <family>.<size> (r5.xlarge)' : '<family>.<size>, such as m5d.xlarge';
+    return {
+      message: `${family} is not an EC2 instance family (the EC2 API's list in ${INSTANCE_CATALOG_SOURCE})`,
+      allowed: `${forms}${near.length > 0 ? `; families like it: ${near.join(', ')}` : ''}`,
+    };
+  }
+  if (size === undefined) {
+    return familyAllowed
+      ? undefined
+      : {
+          message: 'is a family, not an instance type',
+          allowed: sizes.map((s) => `${family}.${s}`).join(', '),
+        };
+  }
+  if (sizes.includes(size)) return undefined;
+  return {
+    message: `${family} has no size ${size}`,
+    allowed: sizes.map((s) => `${family}.${s}`).join(', '),
+  };
 }

@@ -129,7 +129,32 @@ function knownKeys(p: readonly PropertyKey[]): string[] {
   return s?._zod?.def?.shape ? Object.keys(s._zod.def.shape) : [];
 }
 
-function issueToFindings(issue: z.core.$ZodIssue, raw: unknown): Finding[] {
+/** The text of a plain YAML scalar as written (012345678901 before YAML made it the number 12345678901). */
+function sourceAt(doc: Document, p: readonly PropertyKey[]): string | undefined {
+  const node = doc.getIn(p as unknown[], true);
+  return isScalar(node) && typeof node.source === 'string' ? node.source : undefined;
+}
+
+/**
+ * A string field that YAML read as a number: an account id, an owner id or a version written
+ * without quotes. Leading zeros, trailing zeros and digits beyond 2^53 are already lost.
+ */
+function unquotedNumber(p: readonly PropertyKey[], value: number, written: string | undefined): Finding {
+  const text = written ?? String(value);
+  const changed = text !== String(value);
+  return {
+    id: 'invalid-type',
+    severity: 'error',
+    path: pathToString(p),
+    value,
+    message: changed
+      ? `YAML read the unquoted ${echoText(text, 40)} as the number ${value}, which changes it: quote it`
+      : 'YAML read this unquoted value as a number: quote it',
+    allowed: `a string in quotes: ${echoText(text, 40)}`,
+  };
+}
+
+function issueToFindings(issue: z.core.$ZodIssue, raw: unknown, doc: Document): Finding[] {
   const p = issue.path;
   const value = valueAt(raw, p);
   switch (issue.code) {
@@ -154,6 +179,9 @@ function issueToFindings(issue: z.core.$ZodIssue, raw: unknown): Finding[] {
             allowed: `a finite ${issue.expected}`,
           },
         ];
+      }
+      if (typeof value === 'number' && issue.expected === 'string') {
+        return [unquotedNumber(p, value, sourceAt(doc, p))];
       }
       return [
         {
@@ -378,7 +406,7 @@ export function checkConfigText(text: string, file: string): ConfigCheck {
   const parsed = ConfigSchema.safeParse(raw);
   if (!parsed.success) {
     const findings = parsed.error.issues.flatMap((issue) =>
-      issueToFindings(issue, raw).map((f, i) => {
+      issueToFindings(issue, raw, doc).map((f, i) => {
         const key = issue.code === 'unrecognized_keys' ? issue.keys[i] : undefined;
         const location = locate(doc, counter, file, issue.path, key);
         return location ? { ...f, location } : f;

@@ -3,10 +3,10 @@
  * created. Every rule reports; none throws. Each finding names the field, the value and what is
  * allowed. Single-field shape rules (types, allow-lists) are in schema.ts.
  */
-import { newVpcAzFindings } from './az';
+import { azRegionFindings, newVpcAzFindings } from './az';
 import { cidrContains, cidrsOverlap, hasHostBits, parseCidr } from './cidr';
 import type { Finding } from './findings';
-import { cpuVendor, hasLocalNvme, isGraviton, isNitro } from './instance-types';
+import { cpuVendor, hasLocalNvme, isGraviton, isNitro, unknownInstanceName } from './instance-types';
 import { MAX_JOB_SLOTS, sizeToGb, type XspotConfig } from './resolve';
 
 /** The guide's capacity equation: containers + workers * 2 <= 245 per controller. */
@@ -124,7 +124,15 @@ const networkRules: Rule = (c) => {
         }
       });
     }
-    const ids = n.existingVpc.privateSubnets.map((s) => s.id);
+    const subnets = n.existingVpc.privateSubnets;
+    out.push(
+      ...azRegionFindings(
+        subnets.map((s) => s.availabilityZone),
+        c.deployment.region,
+        (i) => `network.existingVpc.privateSubnets[${i}].availabilityZone`,
+      ),
+    );
+    const ids = subnets.map((s) => s.id);
     const dup = ids.find((id, i) => ids.indexOf(id) !== i);
     if (dup)
       out.push(
@@ -245,6 +253,9 @@ const capacityRules: Rule = (c) => {
       ),
     );
   }
+  // A controller type that does not exist is an error of its own (instanceRules); hints about its
+  // disk would only suggest settings (dockerVolumeGb) that hide the typo.
+  const knownType = unknownInstanceName(ctl.instanceType, false) === undefined;
   if (r.dockerDiskGb !== undefined) {
     const disk = r.dockerDisk === 'ebs' ? 'the EBS docker volume' : `the instance store of ${ctl.instanceType}`;
     const over = dockerDiskOvercommit(r.maxContainers, c.xspot.containerFsSize, r.dockerDiskGb, disk);
@@ -252,7 +263,7 @@ const capacityRules: Rule = (c) => {
       out.push(
         warn('docker-disk-overcommit', 'controllers.maxContainers', r.maxContainers, over.message, over.allowed),
       );
-  } else {
+  } else if (knownType) {
     out.push(
       warn(
         'docker-disk-unknown',
@@ -263,7 +274,7 @@ const capacityRules: Rule = (c) => {
       ),
     );
   }
-  if (!hasLocalNvme(ctl.instanceType)) {
+  if (knownType && !hasLocalNvme(ctl.instanceType)) {
     out.push(
       warn(
         'controller-no-local-nvme',
@@ -475,33 +486,42 @@ const imageRules: Rule = (c) => {
 
 const AL2023 = /al2023|amazon linux 2023|amzn2023/i;
 
+/** Every instance type or family the config names, with its field path and whether a bare family is allowed. */
+function instanceNames(c: XspotConfig): { path: string; value: string; familyAllowed: boolean }[] {
+  const list = (path: string, values: readonly string[], familyAllowed: boolean) =>
+    values.map((value, i) => ({ path: `${path}[${i}]`, value, familyAllowed }));
+  return [
+    { path: 'controllers.instanceType', value: c.controllers.instanceType, familyAllowed: false },
+    ...list('workerImage.builderInstanceTypes', c.workerImage.builderInstanceTypes, false),
+    ...list('workers.onDemandTypes', c.workers.onDemandTypes, true),
+    ...list('workers.spotFleetTypes', c.workers.spotFleetTypes, true),
+  ];
+}
+
 const instanceRules: Rule = (c) => {
   const out: Finding[] = [];
-  const lists: [string, readonly string[]][] = [
-    ['controllers.instanceType', [c.controllers.instanceType]],
-    ['workerImage.builderInstanceTypes', c.workerImage.builderInstanceTypes],
-    ['workers.onDemandTypes', c.workers.onDemandTypes],
-    ['workers.spotFleetTypes', c.workers.spotFleetTypes],
-  ];
-  for (const [path, types] of lists) {
-    types.forEach((t, i) => {
-      if (isGraviton(t)) {
-        const p = path === 'controllers.instanceType' ? path : `${path}[${i}]`;
-        out.push(
-          err(
-            'arch-not-x86-64',
-            p,
-            t,
-            'is an arm64 (Graviton) type; X-Spot supports 64-bit x86 (x86_64) only',
-            'an x86_64 type such as m5.xlarge',
-          ),
-        );
-      }
-    });
+  const unknown = new Set<string>();
+  for (const { path, value, familyAllowed } of instanceNames(c)) {
+    const problem = unknownInstanceName(value, familyAllowed);
+    if (problem) {
+      unknown.add(path);
+      out.push(err('instance-type-unknown', path, value, problem.message, problem.allowed));
+    } else if (isGraviton(value)) {
+      out.push(
+        err(
+          'arch-not-x86-64',
+          path,
+          value,
+          'is an arm64 (Graviton) type; X-Spot supports 64-bit x86 (x86_64) only',
+          'an x86_64 type such as m5.xlarge',
+        ),
+      );
+    }
   }
   c.workerImage.builderInstanceTypes.forEach((t, i) => {
     const nitro = isNitro(t);
     const path = `workerImage.builderInstanceTypes[${i}]`;
+    if (unknown.has(path)) return;
     if (nitro === false) {
       out.push(
         err(

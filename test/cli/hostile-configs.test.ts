@@ -92,6 +92,26 @@ const CASES: Case[] = [
     line: /error \[out-of-range\] .*logs\.syncIntervalMinutes = 0: must be greater than 0 \(allowed: > 0\)/,
   },
   {
+    name: 'an unquoted account id with a leading zero',
+    yaml: 'deployment:\n  account: 012345678901\n',
+    line: /error \[invalid-type\] .*deployment\.account = 12345678901: YAML read the unquoted "012345678901" as the number 12345678901, which changes it: quote it \(allowed: a string in quotes: "012345678901"\)/,
+  },
+  {
+    name: 'a controller type with a typo, even with the docker volume set',
+    yaml: 'controllers:\n  instanceType: m5d.2xlarg\n  dockerVolumeGb: 500\n',
+    line: /error \[instance-type-unknown\] .*controllers\.instanceType = "m5d\.2xlarg": m5d has no size 2xlarg \(allowed: m5d\.large, .*m5d\.2xlarge/,
+  },
+  {
+    name: 'a made-up worker family',
+    yaml: 'workers:\n  spotFleetTypes: [r5x]\n',
+    line: /error \[instance-type-unknown\] .*workers\.spotFleetTypes\[0\] = "r5x": r5x is not an EC2 instance family/,
+  },
+  {
+    name: 'a subnet AZ of another region',
+    yaml: 'deployment:\n  region: ap-northeast-1\nnetwork:\n  existingVpc:\n    vpcId: vpc-0a1b2c3d4e5f60718\n    cidrBlocks: [10.0.0.0/16]\n    privateSubnets:\n      - { id: subnet-0a1b2c3d4e5f60718, cidr: 10.0.1.0/24, availabilityZone: us-east-1a }\n',
+    line: /error \[az-not-in-region\] .*network\.existingVpc\.privateSubnets\[0\]\.availabilityZone = "us-east-1a": is an availability zone of us-east-1, not of deployment\.region ap-northeast-1/,
+  },
+  {
     name: 'a YAML alias bomb',
     yaml: `a: &a [x, x, x, x, x, x, x, x, x]\n${Array.from({ length: 12 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}]`).join('\n')}\n`,
     line: /^error: .*(alias|Excessive)/i,

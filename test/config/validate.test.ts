@@ -379,6 +379,61 @@ const BAD: BadCase[] = [
     path: 'acknowledgedWarnings[0].id',
     mentions: /only warnings/,
   },
+  // typos the offline checks used to let through
+  {
+    name: 'a controller type with a typo (m5d.2xlarg)',
+    config: { controllers: { instanceType: 'm5d.2xlarg' } },
+    id: 'instance-type-unknown',
+    path: 'controllers.instanceType',
+    mentions: /m5d has no size 2xlarg \(allowed: .*m5d\.2xlarge/,
+  },
+  {
+    name: 'a made-up worker family (r5x)',
+    config: { workers: { onDemandTypes: ['r5', 'r5x'] } },
+    id: 'instance-type-unknown',
+    path: 'workers.onDemandTypes[1]',
+    mentions: /r5x is not an EC2 instance family .*families like it: r5, r5a/,
+  },
+  {
+    name: 'a size no family has (r5.96xlarge)',
+    config: { workers: { spotFleetTypes: ['r5.96xlarge'] } },
+    id: 'instance-type-unknown',
+    path: 'workers.spotFleetTypes[0]',
+    mentions: /r5 has no size 96xlarge .*r5\.24xlarge, r5\.metal/,
+  },
+  {
+    name: 'an AMI builder type with a typo',
+    config: { workerImage: { builderInstanceTypes: ['c5.xlarge', 'm5.xlareg'] } },
+    id: 'instance-type-unknown',
+    path: 'workerImage.builderInstanceTypes[1]',
+    mentions: /m5\.xlarge/,
+  },
+  {
+    name: 'an existing subnet in an AZ of another region',
+    config: {
+      ...EXISTING_VPC_CONFIG,
+      network: {
+        ...EXISTING_VPC_CONFIG.network,
+        existingVpc: {
+          ...EXISTING_VPC_CONFIG.network.existingVpc,
+          privateSubnets: [
+            EXISTING_VPC_CONFIG.network.existingVpc.privateSubnets[0],
+            { ...EXISTING_VPC_CONFIG.network.existingVpc.privateSubnets[1], availabilityZone: 'us-east-1b' },
+          ],
+        },
+      },
+    },
+    id: 'az-not-in-region',
+    path: 'network.existingVpc.privateSubnets[1].availabilityZone',
+    mentions: /an availability zone of us-east-1, not of deployment\.region eu-west-1/,
+  },
+  {
+    name: 'an account id YAML read as a number',
+    config: { deployment: { account: 123456789012 } },
+    id: 'invalid-type',
+    path: 'deployment.account',
+    mentions: /YAML read this unquoted value as a number: quote it/,
+  },
   {
     name: 'IA transition before 30 days',
     config: { logs: { transitionToInfrequentAccessDays: 10 } },
