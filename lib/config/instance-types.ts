@@ -230,7 +230,9 @@ export function unknownInstanceName(value: string, familyAllowed: boolean): Unkn
   const sizes = familySizes(family);
   if (!sizes) {
     const near = nearFamilies(family);
-    const forms = familyAllowed ? 'a family (r5) or <family>.<size> (r5.xlarge)' : '<family>.<size>, such as m5d.xlarge';
+    const forms = familyAllowed
+      ? 'a family (r5) or <family>.<size> (r5.xlarge)'
+      : '<family>.<size>, such as m5d.xlarge';
     return {
       message: `${family} is not an EC2 instance family (the EC2 API's list in ${INSTANCE_CATALOG_SOURCE})`,
       allowed: `${forms}${near.length > 0 ? `; families like it: ${near.join(', ')}` : ''}`,
