@@ -154,6 +154,12 @@ function unquotedNumber(p: readonly PropertyKey[], value: number, written: strin
   };
 }
 
+/** Keys that were renamed, with what replaces them (the unknown-key message says so). */
+const RENAMED: Record<string, string> = {
+  'upgrade.instanceWarmupMinutes':
+    'upgrade.instanceWarmupSeconds, in seconds and 0 by default: the launch hook already proves the controller ready',
+};
+
 function issueToFindings(issue: z.core.$ZodIssue, raw: unknown, doc: Document): Finding[] {
   const p = issue.path;
   const value = valueAt(raw, p);
@@ -164,7 +170,9 @@ function issueToFindings(issue: z.core.$ZodIssue, raw: unknown, doc: Document): 
         severity: 'error' as const,
         path: pathToString([...p, k]),
         value: valueAt(raw, [...p, k]),
-        message: 'unknown key',
+        message: RENAMED[pathToString([...p, k])]
+          ? `unknown key (renamed to ${RENAMED[pathToString([...p, k])]})`
+          : 'unknown key',
         allowed: knownKeys(p).join(', ') || 'no keys here',
       }));
     case 'invalid_type':

@@ -292,7 +292,13 @@ export const UpgradeSchema = z.strictObject({
   checkpointDelayMinutes: posInt(2880).default(60),
   minHealthyPercentage: z.number().int().min(0).max(100).default(100),
   maxHealthyPercentage: z.number().int().min(100).max(200).default(200),
-  instanceWarmupMinutes: posInt(120).default(20),
+  instanceWarmupSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(3600)
+    .default(0)
+    .describe('Wait after a new controller is InService; its launch hook already passed xspot check -f'),
   autoRollback: z.boolean().default(true),
 });
 

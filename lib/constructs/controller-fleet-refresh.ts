@@ -35,10 +35,11 @@ export interface ControllerRefreshOptions {
    */
   readonly maxHealthyPercentage?: number;
   /**
-   * Time after a new controller is InService (its bootstrap has already passed `xspot check`)
-   * before the refresh counts it and moves on.
+   * Time after a new controller is InService before the refresh counts it and moves on. The
+   * launch lifecycle hook already holds it out of service until its bootstrap passed
+   * `xspot check -f` (scheduler, docker, storage, logs), so nothing is left to prove: no wait.
    *
-   * @default Duration.minutes(20)
+   * @default Duration.seconds(0)
    */
   readonly instanceWarmup?: Duration;
   /**
@@ -88,7 +89,7 @@ export function refreshPreferences(
       'upgrade.maxHealthyPercentage: must be above 100 when minHealthyPercentage is 100, or no controller could be replaced',
     );
   }
-  const warmup = (options.instanceWarmup ?? Duration.minutes(20)).toSeconds();
+  const warmup = (options.instanceWarmup ?? Duration.seconds(0)).toSeconds();
   const delay = (options.checkpointDelay ?? Duration.minutes(60)).toSeconds();
   if (delay > MAX_CHECKPOINT_DELAY_SECONDS) {
     throw new Error(`upgrade.checkpointDelay: must be at most 48 hours, got ${delay} seconds`);

@@ -17,11 +17,15 @@
  *    refresh (with a note) instead of letting AWS roll "back" to the new version.
  *
  * Following a refresh (`--wait`): polls DescribeInstanceRefreshes and reports progress. At each
- * checkpoint below 100% it stops and asks whether to go on. AWS itself resumes after the
- * checkpoint delay (the canary's bake time, `upgrade.checkpointDelayMinutes`): answering yes (or
- * `--yes`) lets it resume and keeps following; no cancels the refresh (replaced controllers stay
- * on the new version); rollback puts them back. Without a terminal and without `--yes` the
- * command exits 4 at the checkpoint and the refresh waits there until the delay ends.
+ * checkpoint below 100% it stops and asks whether to go on. Yes (or `--yes`) continues at once:
+ * AWS has no call that ends a checkpoint delay, so the canary refresh is cancelled at its
+ * checkpoint and a second refresh with SkipMatching replaces the rest (continueNow). No cancels
+ * the refresh (replaced controllers stay on the new version); rollback puts them back. A rollback
+ * of the second refresh only replaces what it replaced; the command then replaces the canary too
+ * (restoreStragglers), so a rollback always ends with every controller on the previous version;
+ * `--rollback` with no refresh in progress does the same for a rollback nobody followed.
+ * Without a terminal and without `--yes` the command exits 4 at the checkpoint and AWS resumes by
+ * itself after the checkpoint delay (`upgrade.checkpointDelayMinutes`).
  *
  * Exit codes (EXIT): 0 success (or request accepted without --wait), 1 usage/config/AWS error,
  * 2 refresh failed or cancelled (or the rollback failed), 3 rolled back, 4 stopped at a
@@ -414,6 +418,20 @@ export async function runStopRefresh(
   ui: UpgradeUi,
 ): Promise<number> {
   const stack = await resolveFleetStack(ctx);
+  if (action === 'rollback') {
+    // A rollback nobody followed after a continue leaves the canary on the new version: put it back.
+    const [latest] = await describeRefreshes(ctx, stack.asgName);
+    if (latest?.Status === 'RollbackSuccessful') {
+      const id = await restoreStragglers(ctx, stack.asgName, latest.Preferences);
+      if (id !== undefined) {
+        if (!opts.wait) {
+          ctx.io.out(`follow it with '${CLI} upgrade --wait' or '${CLI} status'`);
+          return EXIT.ok;
+        }
+        return followRefresh(ctx, stack.asgName, id, { ...opts, yes: false }, ui, true);
+      }
+    }
+  }
   const active = await activeRefreshOrFail(ctx, stack.asgName, action === 'cancel' ? 'cancel' : 'roll back');
   const id = active.InstanceRefreshId ?? '';
   if (action === 'cancel') {
@@ -438,6 +456,8 @@ export async function runStopRefresh(
 // follow
 
 const MAX_TRANSIENT_FAILURES = 10;
+/** Poll interval while a cancel settles (seconds, not a progress poll). */
+const CANCEL_POLL_MS = 5000;
 
 async function pollOnce(
   ctx: FleetContext,
@@ -491,8 +511,142 @@ function finalLine(r: InstanceRefresh, now: Date): string {
 }
 
 /**
+ * Preferences for the refresh that replaces the rest after a continue: the first refresh's,
+ * without its checkpoints (the canary is validated) and with SkipMatching (the canary already runs
+ * the target and must stay). Undefined when a later checkpoint below 100% remains (AWS then
+ * resumes the first refresh after its delay, as before).
+ */
+export function restPreferences(r: InstanceRefresh, cp: number): RefreshPreferences | undefined {
+  const p = r.Preferences ?? {};
+  if ((p.CheckpointPercentages ?? []).some((c) => c > cp && c < 100)) return undefined;
+  const { CheckpointPercentages: _c, CheckpointDelay: _d, ...rest } = p;
+  return { ...rest, SkipMatching: true };
+}
+
+/** Preferences of the refresh that puts controllers back after a rollback (restoreStragglers). */
+export function restorePreferences(p: RefreshPreferences = {}): RefreshPreferences {
+  return {
+    MinHealthyPercentage: p.MinHealthyPercentage ?? 100,
+    MaxHealthyPercentage: p.MaxHealthyPercentage ?? 200,
+    ...(p.InstanceWarmup !== undefined ? { InstanceWarmup: p.InstanceWarmup } : {}),
+    SkipMatching: true,
+    AutoRollback: false,
+  };
+}
+
+async function startRefresh(
+  ctx: FleetContext,
+  asgName: string,
+  launchTemplateId: string,
+  version: string,
+  preferences: RefreshPreferences,
+  why: string,
+): Promise<string> {
+  const res = await callAws(
+    {
+      action: `starting an instance refresh of ${asgName} (${why})`,
+      permission: 'autoscaling:StartInstanceRefresh (and ec2:RunInstances, iam:PassRole for the launch template)',
+      region: ctx.region,
+    },
+    () =>
+      ctx.clients.asg.send(
+        new StartInstanceRefreshCommand({
+          AutoScalingGroupName: asgName,
+          Strategy: 'Rolling',
+          DesiredConfiguration: { LaunchTemplate: { LaunchTemplateId: launchTemplateId, Version: version } },
+          Preferences: preferences,
+        }),
+      ),
+  );
+  return res.InstanceRefreshId ?? '';
+}
+
+/** Polls until refresh `id` is no longer active (a cancel takes seconds); returns its last state. */
+async function waitInactive(ctx: FleetContext, asgName: string, id: string, pollMs: number): Promise<InstanceRefresh> {
+  const failures = { n: 0 };
+  const step = Math.min(pollMs, CANCEL_POLL_MS);
+  for (;;) {
+    const r = await pollOnce(ctx, asgName, id, failures);
+    if (r && !isActiveRefresh(r)) return r;
+    await ctx.clock.sleep(step);
+  }
+}
+
+/**
+ * "Continue means continue": AWS has no call that ends a checkpoint delay, so the refresh that
+ * stopped at the canary checkpoint is cancelled (the canary is kept: a cancel rolls nothing back)
+ * and a second refresh starts for the rest with SkipMatching. The group's configuration is only
+ * moved to the target when a refresh with a desired configuration succeeds, so the second refresh
+ * starts from the same previous version: its rollback returns there. Returns the new refresh id,
+ * or undefined when the first refresh cannot be replaced (then AWS resumes it after the delay).
+ */
+async function continueNow(
+  ctx: FleetContext,
+  asgName: string,
+  r: InstanceRefresh,
+  cp: number,
+  pollMs: number,
+): Promise<string | undefined> {
+  const { io, clock } = ctx;
+  const lt = r.DesiredConfiguration?.LaunchTemplate;
+  const prefs = restPreferences(r, cp);
+  const resumesAt = clockTime(new Date(clock.now().getTime() + (r.Preferences?.CheckpointDelay ?? 3600) * 1000));
+  if (!lt?.LaunchTemplateId || !lt.Version || !prefs) {
+    io.err(`continuing: AWS resumes the refresh after the checkpoint delay, at about ${resumesAt}`);
+    return undefined;
+  }
+  await cancel(ctx, asgName);
+  const ended = await waitInactive(ctx, asgName, r.InstanceRefreshId ?? '', pollMs);
+  if (ended.Status !== 'Cancelled') {
+    throw new UserError(
+      `instance refresh ${r.InstanceRefreshId} ended ${ended.Status} instead of stopping at its checkpoint; see '${CLI} status'`,
+    );
+  }
+  const id = await startRefresh(ctx, asgName, lt.LaunchTemplateId, lt.Version, prefs, 'the rest after the canary');
+  io.err(
+    `continuing now: canary refresh ${r.InstanceRefreshId} stopped at its checkpoint, instance refresh ${id} replaces the rest (skip matching: the canary stays)`,
+  );
+  return id;
+}
+
+/**
+ * After a rollback: controllers that run another version than the group's (the canary, replaced by
+ * the first refresh when a continue started a second one, which a rollback of the second does not
+ * touch) are replaced too, by a refresh to the group's version with SkipMatching, the rolled-back
+ * refresh's pace and warmup, no checkpoints and no auto rollback. Returns its id, or undefined when
+ * every controller already runs the group's version.
+ */
+async function restoreStragglers(
+  ctx: FleetContext,
+  asgName: string,
+  from: RefreshPreferences | undefined,
+): Promise<string | undefined> {
+  const group = await describeFleetGroup(ctx, asgName);
+  const lt = group.launchTemplate;
+  if (!lt?.id || lt.version === undefined) return undefined;
+  const others = group.controllers.filter(
+    (c) => !c.lifecycleState.startsWith('Terminat') && c.launchTemplate?.version !== lt.version,
+  );
+  if (others.length === 0) return undefined;
+  const list = others.map((c) => `${c.instanceId} (version ${c.launchTemplate?.version ?? '?'})`).join(', ');
+  const id = await startRefresh(
+    ctx,
+    asgName,
+    lt.id,
+    String(lt.version),
+    restorePreferences(from),
+    'putting the canary back',
+  );
+  ctx.io.err(
+    `the rollback left ${list} on another version than the group's ${lt.version} (replaced before the continue); instance refresh ${id} replaces ${others.length === 1 ? 'it' : 'them'} with version ${lt.version}`,
+  );
+  return id;
+}
+
+/**
  * Follows refresh `refreshId` until it ends; returns the exit code for its outcome. Stops at each
- * checkpoint below 100% (see the file header).
+ * checkpoint below 100% (see the file header). A continue at the canary checkpoint switches to the
+ * second refresh; a rollback that leaves controllers on a mix is followed by a restoring refresh.
  */
 export async function followRefresh(
   ctx: FleetContext,
@@ -500,28 +654,49 @@ export async function followRefresh(
   refreshId: string,
   opts: UpgradeOptions,
   ui: UpgradeUi,
+  /** `refreshId` puts controllers back after a rollback (restoreStragglers): success means exit 3. */
+  restoringAfterRollback = false,
 ): Promise<number> {
   const { io, clock } = ctx;
   const pollMs = Math.max(1, opts.pollSeconds) * 1000;
   const failures = { n: 0 };
-  const counts: { total?: number } = {};
+  let counts: { total?: number } = {};
   const seen = new Set<number>();
+  let id = refreshId;
+  let restoring = restoringAfterRollback;
+  let startedAt: Date | undefined;
   // Checkpoints already passed when we attach to a running refresh are not asked again.
   let first = true;
   for (;;) {
-    const r = await pollOnce(ctx, asgName, refreshId, failures);
+    const r = await pollOnce(ctx, asgName, id, failures);
     if (!r) {
       await clock.sleep(pollMs * 2);
       continue;
     }
     if (first) {
       first = false;
+      startedAt = r.StartTime;
       for (const c of r.Preferences?.CheckpointPercentages ?? []) if (c < (r.PercentageComplete ?? 0)) seen.add(c);
     }
     ui.progress.update(view(r, counts));
     if (!isActiveRefresh(r)) {
       ui.progress.stop();
       io.out(finalLine(r, clock.now()));
+      if (r.Status === 'RollbackSuccessful' && !restoring) {
+        const next = await restoreStragglers(ctx, asgName, r.Preferences);
+        if (next) {
+          restoring = true;
+          id = next;
+          counts = {};
+          continue;
+        }
+      }
+      if (restoring) return r.Status === 'Successful' ? EXIT.rolledBack : EXIT.failedOrCancelled;
+      if (id !== refreshId && r.Status === 'Successful' && startedAt !== undefined) {
+        io.out(
+          `upgrade done in ${duration(clock.now().getTime() - startedAt.getTime())}: canary refresh ${refreshId}, then ${id}`,
+        );
+      }
       return exitCodeFor(r.Status);
     }
     const cp = checkpointReached(r, seen);
@@ -530,7 +705,14 @@ export async function followRefresh(
       ui.progress.pause();
       const answer = await atCheckpoint(ctx, asgName, r, cp, opts, ui, pollMs);
       if (answer === 'stop') return EXIT.stoppedAtCheckpoint;
-      if (answer === 'cancel') {
+      if (answer === 'continue') {
+        const next = await continueNow(ctx, asgName, r, cp, pollMs);
+        if (next) {
+          id = next;
+          counts = {};
+          continue;
+        }
+      } else if (answer === 'cancel') {
         await cancel(ctx, asgName);
         io.err('cancelling the instance refresh');
       } else if (answer === 'rollback') {
@@ -557,7 +739,7 @@ async function atCheckpoint(
   io.err('');
   for (const line of describeRefreshLines(summarizeRefresh(r), clock.now())) io.err(line);
   io.err(
-    `checkpoint ${cp}% reached: validate the new controllers now ('${CLI} status', '${CLI} check'); AWS goes on with the rest after the checkpoint delay, at about ${clockTime(resumesAt)}`,
+    `checkpoint ${cp}% reached: validate the new controllers now ('${CLI} status', '${CLI} check'); unanswered, AWS goes on with the rest after the checkpoint delay, at about ${clockTime(resumesAt)}`,
   );
   if (opts.yes) {
     io.err('--yes: continuing');
@@ -603,11 +785,7 @@ async function atCheckpoint(
         return 'stop';
       }
       const a = parseAnswer(text);
-      if (a) {
-        if (a === 'continue')
-          io.err(`continuing: AWS resumes the refresh after the checkpoint delay, at about ${clockTime(resumesAt)}`);
-        return a;
-      }
+      if (a) return a;
       io.err(ANSWER_HELP);
     }
   } finally {

@@ -119,7 +119,7 @@ export class ControllersStack extends Stack {
         checkpointDelay: Duration.minutes(c.upgrade.checkpointDelayMinutes),
         minHealthyPercentage: c.upgrade.minHealthyPercentage,
         maxHealthyPercentage: c.upgrade.maxHealthyPercentage,
-        instanceWarmup: Duration.minutes(c.upgrade.instanceWarmupMinutes),
+        instanceWarmup: Duration.seconds(c.upgrade.instanceWarmupSeconds),
         autoRollback: c.upgrade.autoRollback,
       },
       tags: c.deployment.tags,

@@ -46,6 +46,13 @@ const BAD: BadCase[] = [
     mentions: /remoteDir/,
   },
   {
+    name: 'renamed key',
+    config: { upgrade: { instanceWarmupMinutes: 20 } },
+    id: 'unknown-key',
+    path: 'upgrade.instanceWarmupMinutes',
+    mentions: /renamed to upgrade\.instanceWarmupSeconds, in seconds/,
+  },
+  {
     name: 'enum value',
     config: { storage: { type: 'gluster' } },
     id: 'invalid-value',

@@ -71,7 +71,7 @@ describe('default config', () => {
     expect(preferences).toEqual({
       MinHealthyPercentage: 100,
       MaxHealthyPercentage: 200,
-      InstanceWarmup: 1200,
+      InstanceWarmup: 0,
       SkipMatching: true,
       AutoRollback: true,
       AlarmSpecification: { Alarms: ['xspot-controllers-bootstrap-failures'] },

@@ -31,7 +31,7 @@ describe('refreshPreferences', () => {
     expect(refreshPreferences(4, {}, ['xspot-controllers-bootstrap-failures'])).toEqual({
       MinHealthyPercentage: 100,
       MaxHealthyPercentage: 200,
-      InstanceWarmup: 1200,
+      InstanceWarmup: 0,
       SkipMatching: true,
       AutoRollback: true,
       CheckpointPercentages: [25, 100],

@@ -22,12 +22,14 @@ import {
   fleet,
   type Harness,
   harness,
+  modelled,
   recordingProgress,
   refresh,
   refreshSteps,
   sdkError,
   stackOutputs,
 } from './harness';
+import { RefreshModel } from './refresh-model';
 
 async function run(h: Harness, argv: string[], extra: Partial<FleetCliDeps> = {}) {
   const calls: { region: string; profile?: string }[] = [];
@@ -113,7 +115,8 @@ describe('fleet CLI options', () => {
   test('upgrade --rollback --wait exits 3 when the fleet is back on the previous version', async () => {
     const h = harness();
     stackOutputs(h);
-    fleet(h, '6', [{ id: 'i-0aaaaaaaaaaaaaaa1', version: 7 }]);
+    // The group once the rollback is done: its controller back on the group's version 6.
+    fleet(h, '6', [{ id: 'i-0aaaaaaaaaaaaaaa1', version: 6 }]);
     h.asg.on(RollbackInstanceRefreshCommand).resolves({ InstanceRefreshId: 'ir-1' });
     refreshSteps(
       h,
@@ -143,17 +146,18 @@ describe('fleet CLI options', () => {
   test('upgrade --wait --yes goes past the checkpoint to the end: exit 0', async () => {
     const h = harness();
     stackOutputs(h);
-    fleet(h, '6', [
-      { id: 'i-0aaaaaaaaaaaaaaa1', version: 6 },
-      { id: 'i-0bbbbbbbbbbbbbbb2', version: 6 },
-    ]);
-    h.asg.on(StartInstanceRefreshCommand).resolves({ InstanceRefreshId: 'ir-1' });
-    refreshSteps(h, [
-      refresh({ PercentageComplete: 50, InstancesToUpdate: 1 }),
-      refresh({ Status: 'Successful', PercentageComplete: 100, InstancesToUpdate: 0 }),
-    ]);
+    const model = new RefreshModel({
+      now: () => h.ctx.clock.now().getTime(),
+      groupVersion: 6,
+      controllers: 2,
+      controllerVersion: 6,
+      bootMs: 600_000,
+      drainMs: 300_000,
+    });
+    modelled(h, model);
 
     expect((await run(h, ['fleet', 'upgrade', '--wait', '--yes'])).code).toBe(0);
+    expect(model.instances.map((i) => i.version)).toEqual([7, 7]);
   });
 });
 

@@ -8,9 +8,13 @@ import {
   type Instance as AsgInstance,
   AutoScalingClient,
   type AutoScalingGroup,
+  CancelInstanceRefreshCommand,
   DescribeAutoScalingGroupsCommand,
   DescribeInstanceRefreshesCommand,
   type InstanceRefresh,
+  RollbackInstanceRefreshCommand,
+  StartInstanceRefreshCommand,
+  UpdateAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { CloudFormationClient, DescribeStacksCommand, type StackStatus } from '@aws-sdk/client-cloudformation';
 import { DescribeInstancesCommand, DescribeLaunchTemplatesCommand, EC2Client } from '@aws-sdk/client-ec2';
@@ -18,6 +22,7 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { FleetClients, FleetContext } from '../../lib/ops/fleet';
 import type { ProgressView, RefreshProgress } from '../../lib/ops/fleet-progress';
+import type { RefreshModel } from './refresh-model';
 
 export const T0 = new Date('2026-03-02T12:00:00.000Z');
 export const ASG = 'xspot-controllers-Asg-1ABCDEF';
@@ -117,13 +122,8 @@ export interface InstanceSpec {
   launchedHoursAgo?: number;
 }
 
-/** The group (launch template at `groupVersion`), its instances, the template and EC2 details. */
-export function fleet(
-  h: Harness,
-  groupVersion: string,
-  instances: InstanceSpec[],
-  template = { latest: 7, default: 6 },
-) {
+/** The Auto Scaling group (launch template at `groupVersion`) with its instances. */
+export function fleetGroup(groupVersion: string, instances: InstanceSpec[]): AutoScalingGroup {
   const asgInstances: AsgInstance[] = instances.map((i) => ({
     InstanceId: i.id,
     AvailabilityZone: i.az ?? 'us-east-1a',
@@ -133,7 +133,7 @@ export function fleet(
     LaunchTemplate: { LaunchTemplateId: LT, LaunchTemplateName: 'xspot-controller', Version: String(i.version) },
     ProtectedFromScaleIn: false,
   }));
-  const group: AutoScalingGroup = {
+  return {
     AutoScalingGroupName: ASG,
     MinSize: 1,
     MaxSize: 4,
@@ -145,7 +145,16 @@ export function fleet(
     LaunchTemplate: { LaunchTemplateId: LT, LaunchTemplateName: 'xspot-controller', Version: groupVersion },
     Instances: asgInstances,
   };
-  h.asg.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [group] });
+}
+
+/** The group (launch template at `groupVersion`), its instances, the template and EC2 details. */
+export function fleet(
+  h: Harness,
+  groupVersion: string,
+  instances: InstanceSpec[],
+  template = { latest: 7, default: 6 },
+) {
+  h.asg.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [fleetGroup(groupVersion, instances)] });
   h.ec2.on(DescribeLaunchTemplatesCommand).resolves({
     LaunchTemplates: [
       {
@@ -219,4 +228,91 @@ export function recordingProgress(): RefreshProgress & { views: ProgressView[]; 
     pause: () => events.push('pause'),
     stop: () => events.push('stop'),
   };
+}
+
+/**
+ * A discrete-event fake clock: `sleep` registers a timer; `run` lets every pending promise settle,
+ * then moves time to the earliest timer, so concurrent sleepers (the follow loop, the prompt's
+ * watcher, an operator validating) share one timeline without double counting.
+ */
+export function eventClock(start = T0.getTime()) {
+  let now = start;
+  const timers: { at: number; resolve: () => void; ms: number }[] = [];
+  const sleeps: { at: number; ms: number }[] = [];
+  const settle = async () => {
+    for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+  };
+  return {
+    clock: {
+      now: () => new Date(now),
+      sleep: (ms: number) =>
+        new Promise<void>((resolve) => {
+          sleeps.push({ at: now, ms });
+          timers.push({ at: now + ms, resolve, ms });
+        }),
+    },
+    sleeps,
+    nowMs: () => now,
+    /** Runs `main` to its end, advancing time only when everything waits on a timer. */
+    async run<T>(main: Promise<T>): Promise<T> {
+      let done = false;
+      const p = main.finally(() => {
+        done = true;
+      });
+      for (let i = 0; i < 100_000; i++) {
+        await settle();
+        if (done) return p;
+        if (timers.length === 0) throw new Error('deadlock: nothing to wait for and not done');
+        timers.sort((a, b) => a.at - b.at);
+        const t = timers.shift() as (typeof timers)[number];
+        now = t.at;
+        t.resolve();
+      }
+      throw new Error('runaway simulation');
+    },
+  };
+}
+
+/**
+ * Wires the mocked Auto Scaling and EC2 clients to a written model of instance refresh
+ * (refresh-model.ts): the refresh calls, the group and its instances (with the EC2 launch template
+ * tags) all answer from the model's state at the clock's now.
+ */
+export function modelled(h: Pick<Harness, 'asg' | 'ec2'>, model: RefreshModel, template = { latest: 7, default: 6 }) {
+  h.asg.on(DescribeAutoScalingGroupsCommand).callsFake(() => ({ AutoScalingGroups: [model.group(ASG, LT)] }));
+  h.asg.on(DescribeInstanceRefreshesCommand).callsFake((input: { InstanceRefreshIds?: string[] }) => ({
+    InstanceRefreshes: model.describe(input.InstanceRefreshIds).map((r) => ({ ...r, AutoScalingGroupName: ASG })),
+  }));
+  h.asg.on(StartInstanceRefreshCommand).callsFake((input) => model.start(input));
+  h.asg.on(CancelInstanceRefreshCommand).callsFake(() => model.cancel());
+  h.asg.on(RollbackInstanceRefreshCommand).callsFake(() => model.rollback());
+  h.asg.on(UpdateAutoScalingGroupCommand).callsFake((input: { LaunchTemplate?: { Version?: string } }) => {
+    model.groupVersion = Number(input.LaunchTemplate?.Version);
+    return {};
+  });
+  h.ec2.on(DescribeLaunchTemplatesCommand).resolves({
+    LaunchTemplates: [
+      {
+        LaunchTemplateId: LT,
+        LaunchTemplateName: 'xspot-controller',
+        LatestVersionNumber: template.latest,
+        DefaultVersionNumber: template.default,
+      },
+    ],
+  });
+  h.ec2.on(DescribeInstancesCommand).callsFake(() => ({
+    Reservations: [
+      {
+        Instances: model.instances.map((i) => ({
+          InstanceId: i.id,
+          InstanceType: 'm5d.xlarge',
+          LaunchTime: T0,
+          Tags: [
+            { Key: 'aws:ec2launchtemplate:id', Value: LT },
+            { Key: 'aws:ec2launchtemplate:version', Value: String(i.version) },
+          ],
+        })),
+      },
+    ],
+  }));
 }

@@ -8,6 +8,7 @@
  */
 import {
   CancelInstanceRefreshCommand,
+  DescribeAutoScalingGroupsCommand,
   DescribeInstanceRefreshesCommand,
   RollbackInstanceRefreshCommand,
   StartInstanceRefreshCommand,
@@ -19,6 +20,7 @@ import {
   exitCodeFor,
   parseAnswer,
   parseRefreshPreferences,
+  restPreferences,
   runStopRefresh,
   runUpgrade,
   type UpgradeUi,
@@ -26,28 +28,56 @@ import {
 import {
   ASG,
   fleet,
+  fleetGroup,
   type Harness,
   harness,
   LT,
+  modelled,
   PREFERENCES,
   recordingProgress,
   refresh,
   refreshSteps,
   sdkError,
   stackOutputs,
+  T0,
 } from './harness';
+import { RefreshModel } from './refresh-model';
 
 const NO_CHECKPOINTS = { ...PREFERENCES, CheckpointPercentages: undefined, CheckpointDelay: undefined };
 /** A refresh started without checkpoints. */
 const plain = (fields: Parameters<typeof refresh>[0]) => refresh({ Preferences: NO_CHECKPOINTS, ...fields });
 
+const BOTH_ON_6 = [
+  { id: 'i-0aaaaaaaaaaaaaaa1', version: 6 },
+  { id: 'i-0bbbbbbbbbbbbbbb2', az: 'us-east-1b', version: 6 },
+];
+
+const BOOT = 10 * 60_000;
+const DRAIN = 5 * 60_000;
+const WARMUP = PREFERENCES.InstanceWarmup * 1000;
+
+/**
+ * The same starting point with AWS played by the written refresh model: two controllers on 6 that
+ * boot in 10 minutes and drain in 5, the group on 7.
+ */
+function modelDeployed(h: Harness, prefs: object = PREFERENCES): RefreshModel {
+  stackOutputs(h, { RefreshPreferences: JSON.stringify(prefs) });
+  const model = new RefreshModel({
+    now: () => h.ctx.clock.now().getTime(),
+    groupVersion: 7,
+    controllers: 2,
+    controllerVersion: 6,
+    bootMs: BOOT,
+    drainMs: DRAIN,
+  });
+  modelled(h, model);
+  return model;
+}
+
 /** The usual starting point: cdk deploy switched the group to 7, both controllers still run 6. */
 function deployed(h: Harness, prefs: object = PREFERENCES) {
   stackOutputs(h, { RefreshPreferences: JSON.stringify(prefs) });
-  fleet(h, '7', [
-    { id: 'i-0aaaaaaaaaaaaaaa1', version: 6 },
-    { id: 'i-0bbbbbbbbbbbbbbb2', az: 'us-east-1b', version: 6 },
-  ]);
+  fleet(h, '7', BOTH_ON_6);
   h.asg.on(UpdateAutoScalingGroupCommand).resolves({});
   h.asg.on(StartInstanceRefreshCommand).resolves({ InstanceRefreshId: 'ir-1' });
   h.asg.on(CancelInstanceRefreshCommand).resolves({ InstanceRefreshId: 'ir-1' });
@@ -326,9 +356,16 @@ describe('fleet upgrade --wait: progress and outcome', () => {
         RollbackDetails: { ...rb, PercentageCompleteOnRollback: 100, InstancesToUpdateOnRollback: 0 },
       }),
     ]);
+    // Read again after the rollback: the group (pointed back at 6 before the refresh) and both
+    // controllers are on 6, so nothing is left on another version.
+    h.asg
+      .on(DescribeAutoScalingGroupsCommand)
+      .resolvesOnce({ AutoScalingGroups: [fleetGroup('7', BOTH_ON_6)] })
+      .resolves({ AutoScalingGroups: [fleetGroup('6', BOTH_ON_6)] });
     const u = ui();
 
     expect(await runUpgrade(h.ctx, opts(), u)).toBe(EXIT.rolledBack);
+    expect(h.asg.commandCalls(StartInstanceRefreshCommand)).toHaveLength(1);
     expect(u.progress.views.map((v) => `${v.status} ${v.percentage}`)).toEqual([
       'InProgress 0',
       'RollbackInProgress 0',
@@ -358,15 +395,9 @@ describe('fleet upgrade --wait: progress and outcome', () => {
 });
 
 describe('fleet upgrade --wait: the canary checkpoint', () => {
-  test('--yes: stops at the checkpoint, says when AWS resumes, and goes on without asking; exit 0', async () => {
+  test('--yes: continues at once: the canary refresh is cancelled at its checkpoint and a second refresh with SkipMatching replaces the rest; exit 0', async () => {
     const h = harness();
-    deployed(h);
-    refreshSteps(h, [
-      refresh({ PercentageComplete: 0 }),
-      atCheckpoint,
-      atCheckpoint,
-      refresh({ Status: 'Successful', PercentageComplete: 100, InstancesToUpdate: 0 }),
-    ]);
+    const model = modelDeployed(h);
     const ask = jest.fn();
     const u = ui(ask);
 
@@ -375,13 +406,45 @@ describe('fleet upgrade --wait: the canary checkpoint', () => {
     expect(ask).not.toHaveBeenCalled();
     const err = h.err.join('\n');
     expect(err).toContain(
-      "checkpoint 50% reached: validate the new controllers now ('xspot-cdk fleet status', 'xspot-cdk fleet check'); AWS goes on with the rest after the checkpoint delay, at about 13:00 UTC",
+      "checkpoint 50% reached: validate the new controllers now ('xspot-cdk fleet status', 'xspot-cdk fleet check'); unanswered, AWS goes on with the rest after the checkpoint delay, at about 13:35 UTC",
     );
     expect(err).toContain('--yes: continuing');
-    expect(u.progress.events).toContain('pause');
-    expect(h.asg.commandCalls(CancelInstanceRefreshCommand)).toHaveLength(0);
+    expect(err).toContain(
+      'continuing now: canary refresh ir-1 stopped at its checkpoint, instance refresh ir-2 replaces the rest (skip matching: the canary stays)',
+    );
     // Asked once, not at every poll while the refresh waits at the checkpoint.
     expect(err.match(/checkpoint 50% reached/g)).toHaveLength(1);
+    expect(u.progress.events).toContain('pause');
+    // The progress counts the second refresh's own controllers (one), not the first's.
+    expect(u.progress.views.at(-1)).toMatchObject({ status: 'Successful', percentage: 100, replaced: 1, total: 1 });
+    expect(h.asg.commandCalls(CancelInstanceRefreshCommand)).toHaveLength(1);
+    const starts = h.asg.commandCalls(StartInstanceRefreshCommand).map((c) => c.args[0].input);
+    expect(starts).toHaveLength(2);
+    expect(starts[1]).toEqual({
+      AutoScalingGroupName: ASG,
+      Strategy: 'Rolling',
+      DesiredConfiguration: { LaunchTemplate: { LaunchTemplateId: LT, Version: '7' } },
+      Preferences: {
+        MinHealthyPercentage: 100,
+        MaxHealthyPercentage: 200,
+        InstanceWarmup: 1200,
+        SkipMatching: true,
+        AutoRollback: true,
+      },
+    });
+    // Both controllers on 7, the canary kept (three launches in all would mean it was replaced
+    // again), the group on 7; and no checkpoint delay in the elapsed time: two phases of
+    // boot + warmup + drain.
+    expect(model.instances.map((i) => [i.id, i.version])).toEqual([
+      ['i-00000000000000003', 7],
+      ['i-00000000000000004', 7],
+    ]);
+    expect(model.groupVersion).toBe(7);
+    expect(h.ctx.clock.now().getTime() - T0.getTime()).toBe(2 * (BOOT + WARMUP + DRAIN));
+    expect(h.out.slice(-2)).toEqual([
+      'instance refresh ir-2 Successful after 35m: every controller runs launch template version 7',
+      'upgrade done in 1h10m: canary refresh ir-1, then ir-2',
+    ]);
   });
 
   test('answering no cancels the refresh; exit 2', async () => {
@@ -408,20 +471,9 @@ describe('fleet upgrade --wait: the canary checkpoint', () => {
     );
   });
 
-  test('answering r rolls the canary back; exit 3', async () => {
+  test('answering r at the checkpoint rolls the canary back: both controllers on 6 again; exit 3', async () => {
     const h = harness();
-    deployed(h);
-    refreshSteps(h, [
-      atCheckpoint,
-      refresh({
-        Status: 'RollbackInProgress',
-        RollbackDetails: { PercentageCompleteOnRollback: 0, InstancesToUpdateOnRollback: 1 },
-      }),
-      refresh({
-        Status: 'RollbackSuccessful',
-        RollbackDetails: { PercentageCompleteOnRollback: 100, InstancesToUpdateOnRollback: 0 },
-      }),
-    ]);
+    const model = modelDeployed(h);
 
     expect(
       await runUpgrade(
@@ -430,21 +482,104 @@ describe('fleet upgrade --wait: the canary checkpoint', () => {
         ui(async () => 'r'),
       ),
     ).toBe(EXIT.rolledBack);
+
     expect(h.asg.commandCalls(RollbackInstanceRefreshCommand)).toHaveLength(1);
     expect(h.asg.commandCalls(CancelInstanceRefreshCommand)).toHaveLength(0);
+    expect(h.asg.commandCalls(StartInstanceRefreshCommand)).toHaveLength(1);
+    expect(model.instances.map((i) => i.version)).toEqual([6, 6]);
+    expect(model.groupVersion).toBe(6);
   });
 
-  test('an unclear answer is asked again; yes lets AWS resume after the delay', async () => {
+  test('an unclear answer is asked again; yes continues at once', async () => {
     const h = harness();
-    deployed(h);
-    refreshSteps(h, [atCheckpoint, refresh({ Status: 'Successful', PercentageComplete: 100, InstancesToUpdate: 0 })]);
+    const model = modelDeployed(h);
     const answers = ['sure', 'y'];
     const ask = jest.fn(async () => answers.shift());
 
     expect(await runUpgrade(h.ctx, opts(), ui(ask))).toBe(EXIT.ok);
+
     expect(ask).toHaveBeenCalledTimes(2);
     expect(h.err).toContain("answer 'y' (go on), 'n' (cancel the refresh) or 'r' (roll back)");
-    expect(h.err).toContain('continuing: AWS resumes the refresh after the checkpoint delay, at about 13:00 UTC');
+    expect(h.err).toContain(
+      'continuing now: canary refresh ir-1 stopped at its checkpoint, instance refresh ir-2 replaces the rest (skip matching: the canary stays)',
+    );
+    expect(model.instances.map((i) => i.version)).toEqual([7, 7]);
+    // Well before the checkpoint delay (1h) would have let AWS go on.
+    expect(h.ctx.clock.now().getTime() - T0.getTime()).toBeLessThan(2 * (BOOT + WARMUP + DRAIN) + 60_000);
+  });
+
+  test('a rollback after a continue puts the canary back too: every controller on 6; exit 3', async () => {
+    const h = harness();
+    const model = modelDeployed(h);
+    // The canary refresh went to its checkpoint, the operator said yes, the second refresh runs.
+    model.groupVersion = 6;
+    const desired = { LaunchTemplate: { LaunchTemplateId: LT, Version: '7' } };
+    model.start({ DesiredConfiguration: desired, Preferences: PREFERENCES });
+    h.advance(BOOT + WARMUP + DRAIN);
+    model.cancel();
+    model.start({ DesiredConfiguration: desired, Preferences: { ...NO_CHECKPOINTS, SkipMatching: true } });
+    h.advance(BOOT / 2);
+    const canary = model.instances.find((i) => i.version === 7 && i.state === 'InService')?.id;
+
+    expect(await runStopRefresh(h.ctx, 'rollback', opts(), ui())).toBe(EXIT.rolledBack);
+
+    expect(model.instances.map((i) => i.version)).toEqual([6, 6]);
+    expect(model.groupVersion).toBe(6);
+    expect(h.asg.commandCalls(StartInstanceRefreshCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        AutoScalingGroupName: ASG,
+        Strategy: 'Rolling',
+        DesiredConfiguration: { LaunchTemplate: { LaunchTemplateId: LT, Version: '6' } },
+        Preferences: {
+          MinHealthyPercentage: 100,
+          MaxHealthyPercentage: 200,
+          InstanceWarmup: 1200,
+          SkipMatching: true,
+          AutoRollback: false,
+        },
+      },
+    ]);
+    expect(h.err).toContain(
+      `the rollback left ${canary} (version 7) on another version than the group's 6 (replaced before the continue); instance refresh ir-3 replaces it with version 6`,
+    );
+    expect(h.out.some((l) => l.startsWith('instance refresh ir-2 rolled back'))).toBe(true);
+    expect(h.out.at(-1)).toMatch(
+      /^instance refresh ir-3 Successful after .*: every controller runs launch template version 6$/,
+    );
+  });
+
+  test('a rollback after a continue that nobody followed: --rollback with nothing in progress puts the canary back; exit 3', async () => {
+    const h = harness();
+    const model = modelDeployed(h);
+    model.groupVersion = 6;
+    const desired = { LaunchTemplate: { LaunchTemplateId: LT, Version: '7' } };
+    model.start({ DesiredConfiguration: desired, Preferences: PREFERENCES });
+    h.advance(BOOT + WARMUP + DRAIN);
+    model.cancel();
+    model.start({ DesiredConfiguration: desired, Preferences: { ...NO_CHECKPOINTS, SkipMatching: true } });
+    h.advance(BOOT / 2);
+    model.rollback(); // an alarm, say, while nobody follows
+    h.advance(4 * (BOOT + WARMUP + DRAIN));
+    expect(model.describe()[0].Status).toBe('RollbackSuccessful');
+    expect(model.instances.map((i) => i.version).sort()).toEqual([6, 7]);
+
+    expect(await runStopRefresh(h.ctx, 'rollback', opts(), ui())).toBe(EXIT.rolledBack);
+
+    expect(model.instances.map((i) => i.version)).toEqual([6, 6]);
+    expect(h.asg.commandCalls(RollbackInstanceRefreshCommand)).toHaveLength(0);
+    expect(h.err.join('\n')).toMatch(/the rollback left i-\d+ \(version 7\) on another version than the group's 6/);
+  });
+
+  test('a later checkpoint below 100% left: yes lets AWS go on after the delay (no second refresh)', () => {
+    const r = refresh({ Preferences: { ...PREFERENCES, CheckpointPercentages: [25, 50, 100] } });
+    expect(restPreferences(r, 25)).toBeUndefined();
+    expect(restPreferences(r, 50)).toEqual({
+      MinHealthyPercentage: 100,
+      MaxHealthyPercentage: 200,
+      InstanceWarmup: 1200,
+      SkipMatching: true,
+      AutoRollback: true,
+    });
   });
 
   test('while the question is open, AWS resuming by itself closes it and following goes on', async () => {
@@ -521,6 +656,8 @@ describe('fleet upgrade --cancel / --rollback', () => {
   test('--rollback --wait ends RollbackSuccessful: exit 3', async () => {
     const h = harness();
     deployed(h);
+    // What the group looks like once the rollback is done: every controller on the group's 6.
+    fleet(h, '6', BOTH_ON_6);
     refreshSteps(
       h,
       [refresh({ Status: 'RollbackInProgress' }), refresh({ Status: 'RollbackSuccessful' })],
@@ -528,6 +665,7 @@ describe('fleet upgrade --cancel / --rollback', () => {
     );
     expect(await runStopRefresh(h.ctx, 'rollback', opts(), ui())).toBe(EXIT.rolledBack);
     expect(h.asg.commandCalls(RollbackInstanceRefreshCommand)[0].args[0].input).toEqual({ AutoScalingGroupName: ASG });
+    expect(h.asg.commandCalls(StartInstanceRefreshCommand)).toHaveLength(0);
   });
 
   test('--rollback --wait where the rollback fails: exit 2', async () => {
