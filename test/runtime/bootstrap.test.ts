@@ -199,6 +199,8 @@ describe('a failing step', () => {
     { step: 'post-docker', fail: 'docker build' },
     { step: 'log-sync', fail: 'systemctl start xspot-log-sync.timer' },
     { step: 'check', fail: 'xspot check -f' },
+    // a directory where the current link must go: the promotion's rename fails for real
+    { step: 'promote-images', setup: (s) => s.write('/efs/deploy/images/current/in-the-way', 'x') },
   ];
 
   test('covers every boot step', () => {

@@ -53,6 +53,7 @@ export const BOOT_STEPS = [
   'post-docker',
   'log-sync',
   'check',
+  'promote-images',
 ] as const;
 
 export type Values = Record<string, string>;

@@ -28,6 +28,7 @@ describe('Makefile', () => {
     'post-docker': 'scripts/start-post-docker.sh',
     'log-sync': 'scripts/install-log-sync.sh',
     check: 'scripts/check.sh',
+    'promote-images': 'scripts/promote-images.sh',
   };
   const guideTargets: [string, string][] = [
     ['check-config', 'scripts/check-config.sh'],
@@ -489,13 +490,138 @@ describe('images: image-folder, base, build-image, deploy, post-docker', () => {
       'post-docker.sh: Building of container tools:1.2: SUCCESS!',
       'post-docker.sh: Finished.',
     ]);
-    const current = readLink(s, '/efs/deploy/images/current');
-    expect(s.exists(`/efs/deploy/images/${current}/tools_1.2.tar`)).toBe(true);
+    const built = loaded(s);
+    expect(s.exists(`/efs/deploy/images/${built}/tools_1.2.tar`)).toBe(true);
+    // built and loaded, but not current until this controller validated them
+    expect(s.exists('/efs/deploy/images/current')).toBe(false);
     s.clearCalls();
     const again = s.run('scripts/post-docker.sh');
     expect(again.status).toBe(0);
     expect(matching(s.calls(), 'docker load', 'docker build', 'tar ')).toEqual([]);
     expect(again.stdout).toContain('post-docker.sh: Finished.');
+    expect(s.make('promote-images').status).toBe(0);
+    expect(readLink(s, '/efs/deploy/images/current')).toBe(built);
+    const twice = s.make('promote-images');
+    expect(twice.status).toBe(0);
+    expect(twice.output).toContain(`images: ${built} is current`);
+  });
+
+  /** The images folder post-docker loaded on this controller. */
+  const loaded = (s: Sandbox) => s.read('/var/lib/xspot-cdk/images-folder').trim();
+  /** Sets a value of the release's env.cfg (another X-Spot release, as an upgrade brings). */
+  const setEnvCfg = (s: Sandbox, key: string, value: string) => {
+    const f = path.join(s.release, 'conf', 'env.cfg');
+    fs.writeFileSync(f, fs.readFileSync(f, 'utf8').replace(new RegExp(`^${key}=.*$`, 'm'), `${key}=${value}`));
+  };
+  /** A controller of the first release: images built by the guide's flow, loaded and promoted. */
+  const firstRelease = () => {
+    const s = sandbox({ runtimeEnv: { XSPOT_BUILD_MISSING_IMAGES: '0' } });
+    for (const t of ['image-folder', 'base', 'build-image', 'deploy']) expect(s.make(t).status).toBe(0);
+    expect(s.run('scripts/post-docker.sh').status).toBe(0);
+    expect(s.make('promote-images').status).toBe(0);
+    const old = readLink(s, '/efs/deploy/images/current');
+    s.clearCalls();
+    return { s, old };
+  };
+
+  test.each([
+    ['a new X-Spot release', (s: Sandbox) => setEnvCfg(s, 'XSPOT_RPM_VERSION', 'xspot-1.4.0.0_0a0b0c0d.el7')],
+    [
+      'a changed Dockerfile',
+      (s: Sandbox) =>
+        fs.appendFileSync(path.join(s.release, 'conf/images/docker-base/docker_build_path/Dockerfile'), 'RUN true\n'),
+    ],
+  ])('%s: the canary builds new images, loads them, and promotes them only after xspot check', (_, change) => {
+    const { s, old } = firstRelease();
+    change(s);
+    const r = s.run('scripts/post-docker.sh');
+    expect(r.status).toBe(0); // built even with XSPOT_BUILD_MISSING_IMAGES=0: this is an upgrade
+    expect(r.output).toContain('were built for another release or Dockerfile');
+    const fresh = loaded(s);
+    expect(fresh).not.toBe(old);
+    expect(matching(s.calls(), 'docker build')).toHaveLength(1);
+    expect(matching(s.calls(), 'docker save')[0]).toContain(s.path(`/efs/deploy/images/${fresh}/docker-base.tar`));
+    // built here, so already in the local Docker with the archive's id: nothing to load
+    expect(matching(s.calls(), 'docker load')).toEqual([]);
+    expect(s.read(`/efs/deploy/images/${fresh}/docker-base.tar.id`)).toBe('sha256:build2-docker-base\n');
+    // the old release's controllers keep loading the old folder until the canary validated
+    expect(readLink(s, '/efs/deploy/images/current')).toBe(old);
+    expect(s.make('promote-images').status).toBe(0);
+    expect(readLink(s, '/efs/deploy/images/current')).toBe(fresh);
+  });
+
+  test('a rollback loads the previous release images again, without building', () => {
+    const { s, old } = firstRelease();
+    const envCfg = path.join(s.release, 'conf', 'env.cfg');
+    const before = fs.readFileSync(envCfg, 'utf8');
+    setEnvCfg(s, 'XSPOT_RPM_VERSION', 'xspot-1.4.0.0_0a0b0c0d.el7');
+    expect(s.run('scripts/post-docker.sh').status).toBe(0);
+    expect(s.make('promote-images').status).toBe(0);
+    const fresh = readLink(s, '/efs/deploy/images/current');
+    fs.writeFileSync(envCfg, before); // the previous release comes back
+    s.setState('images/docker-base', 'sha256:something-else\n');
+    s.clearCalls();
+    expect(s.run('scripts/post-docker.sh').status).toBe(0);
+    expect(loaded(s)).toBe(old);
+    expect(matching(s.calls(), 'docker build', 'tar ')).toEqual([]);
+    expect(matching(s.calls(), 'docker load')).toEqual([
+      `docker load -i ${s.path(`/efs/deploy/images/${old}/docker-base.tar`)}`,
+    ]);
+    expect(readLink(s, '/efs/deploy/images/current')).toBe(fresh);
+    expect(s.make('promote-images').status).toBe(0);
+    expect(readLink(s, '/efs/deploy/images/current')).toBe(old);
+  });
+
+  test('images of another release are never mixed: build-image refuses, rebuild-image rebuilds all, deploy keeps staging', () => {
+    const { s, old } = firstRelease();
+    setEnvCfg(s, 'XSPOT_RPM_VERSION', 'xspot-1.4.0.0_0a0b0c0d.el7');
+    const r = s.make('build-image');
+    expect(r.status).not.toBe(0);
+    expect(r.output).toContain('holds images built for another release or Dockerfile');
+    expect(r.output).toContain('make image-folder');
+    expect(s.make('rebuild-image').status).toBe(0);
+    expect(matching(s.calls(), 'docker build')).toHaveLength(1);
+    expect(s.read(`/efs/deploy/images/${old}/.image-key`)).not.toBe('');
+
+    const t = firstRelease().s;
+    expect(t.make('image-folder').status).toBe(0);
+    const staged = readLink(t, '/efs/deploy/images/staging');
+    setEnvCfg(t, 'XSPOT_RPM_VERSION', 'xspot-1.4.0.0_0a0b0c0d.el7'); // staging keyed by the old release
+    for (const f of ['docker-base.tar', 'docker-base.tar.id'])
+      t.write(`/efs/deploy/images/${staged}/${f}`, 'sha256:x\n');
+    const d = t.make('deploy');
+    expect(d.status).toBe(0);
+    expect(d.output).toContain('was made for another release or Dockerfile than this one');
+    expect(t.exists('/efs/deploy/images/staging')).toBe(true);
+  });
+
+  test.each([
+    ['an archive other users can write', (f: string) => fs.chmodSync(f, 0o666), 'docker-base.tar', 'mode 666'],
+    [
+      'an id file owned by another user',
+      (f: string) => fs.chownSync(f, 65534, 65534),
+      'docker-base.tar.id',
+      'uid 65534',
+    ],
+    ['a folder other users can write', (f: string) => fs.chmodSync(f, 0o777), '', 'mode 777'],
+  ])('post-docker refuses %s on the shared file system, naming it', (_, tamper, file, said) => {
+    const { s, old } = firstRelease();
+    const target = `/efs/deploy/images/${old}${file ? `/${file}` : ''}`;
+    tamper(s.path(target));
+    s.setState('images/docker-base', 'sha256:something-else\n');
+    const r = s.run('scripts/post-docker.sh');
+    expect(r.status).not.toBe(0);
+    expect(r.output).toContain(`${target} is owned by uid`);
+    expect(r.output).toContain(said);
+    expect(matching(s.calls(), 'docker load')).toEqual([]);
+    expect(r.stdout).not.toContain('Finished.');
+  });
+
+  test('promote-images refuses before post-docker loaded anything', () => {
+    const s = sandbox();
+    const r = s.make('promote-images');
+    expect(r.status).not.toBe(0);
+    expect(r.output).toContain('no images loaded on this controller');
   });
 
   test('post-docker fails clearly when images are missing and building is off', () => {

@@ -4,7 +4,7 @@
 # /opt/xspot-cdk/releases/<version>/. Runs these steps in order, each a Makefile target and each
 # idempotent (so a second run changes nothing):
 #   check-config lifecycle-watch mount-remote docker-storage controller install-config deploy
-#   post-docker log-sync check
+#   post-docker log-sync check promote-images
 # Sends a launch lifecycle heartbeat every XSPOT_HEARTBEAT_SECONDS meanwhile. On success:
 # complete-lifecycle-action CONTINUE, then the CloudFormation creation signal SUCCESS. When step S
 # fails: tag the instance xspot:bootstrap-failed-step=S, print `XSPOT-BOOTSTRAP-FAILED step=S` to
@@ -21,7 +21,7 @@ set -euo pipefail
 XSPOT_STEP=bootstrap
 with_log bootstrap "$@"
 
-STEPS=(check-config lifecycle-watch mount-remote docker-storage controller install-config deploy post-docker log-sync check)
+STEPS=(check-config lifecycle-watch mount-remote docker-storage controller install-config deploy post-docker log-sync check promote-images)
 
 step_script() {
   case "$1" in

@@ -5,6 +5,8 @@
 # `docker save` it to <images folder>/<name>.tar with its image id in <name>.tar.id. The images
 # folder is IMAGE_DEPLOY_DIR/staging, else IMAGE_DEPLOY_DIR/current. Takes the base snapshot
 # first when there is none.
+# The folder's key (lib.sh images_key) must be this release's: images of another release or
+# Dockerfile are never mixed into it (build-image refuses; rebuild-image rebuilds them all).
 # Idempotent: `build-image` skips images already saved; `rebuild-image` (--rebuild) rebuilds.
 # Usage: build-image.sh [--rebuild] [--into DIR] [IMAGE...]
 # Log: /var/log/xspot-cdk/build-image.log
@@ -37,6 +39,14 @@ done
 
 dir="${into:-$(images_build_dir)}"
 mkdir -p "$dir"
+key="$(images_key)"
+have="$(folder_key "$dir")"
+if [ -n "$have" ] && [ "$have" != "$key" ]; then
+  if [ "$rebuild" = 0 ] || [ "${#names[@]}" -ne "${#IMAGE_NAME_LIST[@]}" ]; then
+    die "${dir#"$R"} holds images built for another release or Dockerfile (key $have; this release: $key): start a new folder with 'make image-folder' (the guide's upgrade steps), or rebuild every image in it with 'make rebuild-image'"
+  fi
+  log "${dir#"$R"} was built for key $have: rebuilding every image for $key"
+fi
 base="$dir/base.tar.gz"
 if [ ! -f "$base" ]; then
   log "no base snapshot in ${dir#"$R"} yet: taking it first"
@@ -54,6 +64,7 @@ for name in "${names[@]}"; do
   [ -f "$ctx/Dockerfile" ] || die "$name: no Dockerfile in ${ctx#"$R"}"
   if ! docker image inspect "$base_tag" >/dev/null 2>&1; then
     log "importing the base snapshot as $base_tag"
+    trusted_paths "$dir" "$base"
     docker import "$base" "$base_tag"
   fi
   log "$name: docker build from ${ctx#"$R"}"
@@ -64,4 +75,5 @@ for name in "${names[@]}"; do
   printf '%s\n' "$id" >"$archive.id"
   log "$name: saved ${archive#"$R"} ($id)"
 done
+if images_complete "$dir"; then printf '%s\n' "$key" >"$dir/$IMAGE_KEY_FILE"; fi
 log "done"

@@ -52,7 +52,9 @@ link_atomic "$version" "$base/latest"
 images="$(images_root)"
 if [ -L "$images/staging" ]; then
   staged="$(readlink "$images/staging")"
-  if images_complete "$images/$staged"; then
+  if [ "$(folder_key "$images/$staged")" != "$(images_key)" ]; then
+    warn "images: staging ($staged) was made for another release or Dockerfile than this one: run make image-folder base build-image again, then make deploy"
+  elif images_complete "$images/$staged"; then
     link_atomic "$staged" "$images/current"
     rm -f "$images/staging"
     log "images: $staged is now current"

@@ -539,6 +539,71 @@ config_pairs() {
   done
 }
 
+# Images are keyed by what they are built from: the X-Spot package versions, IMAGE_NAME_LIST
+# and every file of each image's docker_build_path (names, modes, contents). A folder records its
+# key in .image-key; a release with other packages or a changed Dockerfile has another key, so
+# its controllers never load images built for another one (the guide: a new release needs
+# `make image-folder base build-image`, a changed Dockerfile `make rebuild-image`).
+IMAGE_KEY_FILE=.image-key
+images_key() {
+  local img ctx
+  {
+    printf 'rpm=%s\ncli=%s\nplatform=%s\nkernel=%s\nguest=%s\n' "$XSPOT_RPM_VERSION" \
+      "$CLI_WRAPPER_VERSION" "$XSPOT_PLATFORM" "$XSPOT_KERNEL" "$XSPOT_GUEST_KERNEL"
+    for img in "${IMAGE_NAME_LIST[@]}"; do
+      printf 'image=%s\n' "$img"
+      ctx="$XSPOT_CONF/images/${img%%:*}/docker_build_path"
+      [ -d "$ctx" ] || continue
+      (cd "$ctx" && find . -type f -printf '%p %m\n' | LC_ALL=C sort &&
+        find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum)
+    done
+  } | sha256sum | cut -c1-16
+}
+
+# folder_key DIR: the key recorded in an images folder ('' when none).
+folder_key() { cat "$1/$IMAGE_KEY_FILE" 2>/dev/null || true; }
+
+# images_folder_for_key KEY: the name of a complete images folder built for KEY - current when it
+# is one, else the newest. Non-zero when there is none.
+images_folder_for_key() {
+  local root d
+  root="$(images_root)"
+  if [ -L "$root/current" ]; then
+    d="$(readlink "$root/current")"
+    if [ "$(folder_key "$root/$d")" = "$1" ] && images_complete "$root/$d"; then
+      printf '%s' "$d"
+      return 0
+    fi
+  fi
+  [ -d "$root" ] || return 1
+  while IFS= read -r -d '' d; do
+    d="${d##*/}"
+    if [ "$(folder_key "$root/$d")" = "$1" ] && images_complete "$root/$d"; then
+      printf '%s' "$d"
+      return 0
+    fi
+  done < <(find "$root" -mindepth 1 -maxdepth 1 -type d -print0 | LC_ALL=C sort -rz)
+  return 1
+}
+
+# trusted_paths PATH...: refuse (die) unless each path is owned by the user running the runtime
+# (root on a controller) and writable by nobody else. Images on the shared file system are loaded
+# into the Docker of every controller as root, so a file another user could have written is never
+# loaded (the same rule as sshd's StrictModes).
+trusted_paths() {
+  local p uid mode me
+  me="$(id -u)"
+  for p in "$@"; do
+    read -r uid mode < <(stat -L -c '%u %a' -- "$p" 2>/dev/null) || die "${p#"$R"} is missing"
+    if [ "$uid" != "$me" ] || (((8#$mode & 8#022) != 0)); then
+      die "${p#"$R"} is owned by uid $uid with mode $mode: images are loaded only from files and folders owned by root and writable by root alone (fix: chown root ${p#"$R"}; chmod go-w ${p#"$R"}; and check who changed it)"
+    fi
+  done
+}
+
+# Where post-docker records the images folder this controller loaded (promote-images reads it).
+LOADED_IMAGES_FILE="$R/var/lib/xspot-cdk/images-folder"
+
 # images_build_dir: the folder base/build-image write to: staging when set (make image-folder),
 # else current; with neither, a new dated folder that becomes current.
 images_build_dir() {
@@ -552,6 +617,7 @@ images_build_dir() {
   if [ ! -L "$root/current" ]; then
     d="$(new_image_folder_name)"
     mkdir -p "$root/$d"
+    images_key >"$root/$d/$IMAGE_KEY_FILE"
     link_atomic "$d" "$root/current" >&2
   fi
   printf '%s/%s' "$root" "$(readlink "$root/current")"

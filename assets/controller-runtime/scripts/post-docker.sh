@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
 # post-docker.sh - ExecStart of post-docker.service ("Post Docker Configuration"): load each
-# image of IMAGE_NAME_LIST from IMAGE_DEPLOY_DIR/current/<name>.tar into the local Docker and
-# print the guide's lines: `post-docker.sh: Building of container <name>: SUCCESS!` per image,
-# then `post-docker.sh: Finished.`. When an archive is missing and XSPOT_BUILD_MISSING_IMAGES=1
-# (conf/runtime.env), it is built here first (base snapshot of this node + the image's
-# Dockerfile), under a lock so that one controller of the fleet builds it.
+# image of IMAGE_NAME_LIST into the local Docker from the images folder built for this release
+# (lib.sh images_key: package versions + image names + docker_build_path contents) and print the
+# guide's lines: `post-docker.sh: Building of container <name>: SUCCESS!` per image, then
+# `post-docker.sh: Finished.`. The folder is IMAGE_DEPLOY_DIR/current when its key matches, else
+# the newest complete folder with the key (a rollback finds its old images there). When there is
+# none, the images are built here (base snapshot of this node + each Dockerfile) into a new dated
+# folder, under a lock so that one controller of the fleet builds them: always on an upgrade (the
+# current folder was built for another key - this controller is the canary) and, when there are
+# no images at all, only with XSPOT_BUILD_MISSING_IMAGES=1. The folder loaded is recorded in
+# /var/lib/xspot-cdk/images-folder; the boot step `promote-images` makes it current only after
+# this controller passed `xspot check -f`.
+# The images root, the folder and each archive and id file must be owned by root and writable by
+# root alone (lib.sh trusted_paths); anything else is refused, naming the path.
 # Idempotent: an image whose id already matches <name>.tar.id is not loaded again.
 # Usage: post-docker.sh
 # Log: /var/log/xspot-cdk/post-docker.log (and the journal: journalctl -u post-docker)
@@ -16,40 +24,38 @@ with_log post-docker "$@"
 
 load_checked_config
 root="$(images_root)"
+key="$(images_key)"
 
-need_build=0
-if [ -L "$root/current" ]; then
-  current="$root/$(readlink "$root/current")"
-  images_complete "$current" || need_build=1
+if folder="$(images_folder_for_key "$key")"; then
+  log "images for this release (key $key): ${IMAGE_DEPLOY_DIR}/$folder"
 else
-  need_build=1
-fi
-if [ "$need_build" = 1 ]; then
-  if [ "$XSPOT_BUILD_MISSING_IMAGES" != 1 ]; then
+  if [ -L "$root/current" ]; then
+    log "the current images ($(readlink "$root/current"), key '$(folder_key "$root/$(readlink "$root/current")")') were built for another release or Dockerfile (this one: key $key): building new ones on this controller"
+  elif [ "$XSPOT_BUILD_MISSING_IMAGES" != 1 ]; then
     for name in "${IMAGE_NAME_LIST[@]}"; do
-      if [ ! -L "$root/current" ] || [ ! -f "$current/$(archive_name "$name")" ]; then
-        echo "post-docker.sh: Building of container $name: FAILED! (no ${IMAGE_DEPLOY_DIR}/current/$(archive_name "$name"))"
-      fi
+      echo "post-docker.sh: Building of container $name: FAILED! (no images in ${IMAGE_DEPLOY_DIR})"
     done
-    die "images missing from $IMAGE_DEPLOY_DIR/current: run 'make base build-image deploy' on one controller, or set XSPOT_BUILD_MISSING_IMAGES=1"
+    die "images missing from $IMAGE_DEPLOY_DIR: run 'make base build-image deploy' on one controller, or set XSPOT_BUILD_MISSING_IMAGES=1"
   fi
   lock_images
-  if [ ! -L "$root/current" ]; then
-    d="$(new_image_folder_name)"
-    mkdir -p "$root/$d"
-    link_atomic "$d" "$root/current"
-  fi
-  current="$root/$(readlink "$root/current")"
   # another controller may have built them while this one waited for the lock
-  if ! images_complete "$current"; then
-    log "building the missing images into ${current#"$R"}"
-    "$BASH" "$XSPOT_SCRIPTS/build-image.sh" --into "$current"
+  if ! folder="$(images_folder_for_key "$key")"; then
+    folder="$(new_image_folder_name)"
+    mkdir -p "$root/$folder"
+    printf '%s\n' "$key" >"$root/$folder/$IMAGE_KEY_FILE"
+    log "building the images into ${IMAGE_DEPLOY_DIR}/$folder"
+    "$BASH" "$XSPOT_SCRIPTS/build-image.sh" --into "$root/$folder"
   fi
   flock -u 8
 fi
+current="$root/$folder"
+mkdir -p "$(dirname "$LOADED_IMAGES_FILE")"
+printf '%s\n' "$folder" >"$LOADED_IMAGES_FILE"
 
+trusted_paths "$root" "$current"
 for name in "${IMAGE_NAME_LIST[@]}"; do
   archive="$current/$(archive_name "$name")"
+  trusted_paths "$archive" "$archive.id"
   want="$(cat "$archive.id")"
   have="$(docker image inspect -f '{{.Id}}' "$name" 2>/dev/null)" || have=""
   if [ "$have" = "$want" ]; then

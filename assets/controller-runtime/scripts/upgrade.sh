@@ -3,8 +3,8 @@
 # containers run on this node (drain it first: bin/drain.sh --no-lifecycle) unless --force
 # (make upgrade FORCE=1); then installs the packages at the versions env.cfg now names (upgrading
 # or downgrading; controller.sh), installs the configuration (install-config.sh), and restarts
-# X-Spot when packages changed. Next, as the guide: make sync-config-preview, make deploy,
-# systemctl restart post-docker.
+# X-Spot when packages changed. Next, as the guide: make sync-config-preview, make sync-config,
+# make deploy, systemctl restart post-docker; then make check promote-images.
 # Usage: upgrade.sh [--force]
 # Log: /var/log/xspot-cdk/upgrade.log
 set -euo pipefail
@@ -37,4 +37,4 @@ if [ -n "$before" ]; then
 else
   log "packages were already at the configured versions"
 fi
-log "done; next: make sync-config-preview, make deploy, systemctl restart post-docker"
+log "done; next, as the guide's upgrade: make sync-config-preview, make sync-config, make deploy, then systemctl restart post-docker (it builds the images for this release into a new folder when IMAGE_DEPLOY_DIR has none yet; make image-folder base build-image beforehand does the same by hand, make rebuild-image after a Dockerfile change), then make check promote-images"
