@@ -174,15 +174,21 @@ export interface Capacity {
   readonly memoryGiB: number;
 }
 
+/** The largest "<N>xlarge" size of a family in the EC2 API's list (r5 -> 24xlarge, m7i -> 48xlarge). */
+function largestSize(family: string): string {
+  const sizes = familySizes(family)?.filter((s) => /^\d*xlarge$/.test(s) && SIZE_VCPUS[s] !== undefined) ?? [];
+  return sizes.length > 0 ? sizes.reduce((a, b) => (SIZE_VCPUS[b] > SIZE_VCPUS[a] ? b : a)) : '24xlarge';
+}
+
 /**
- * vCPUs and memory of a type, or of the largest common size of a family ("r5" -> r5.24xlarge).
- * undefined when the class or size is not known offline.
+ * vCPUs and memory of a type, or of the largest size of a family ("r5" -> r5.24xlarge). The memory
+ * is estimated from the family's class letter. undefined when the class or size is not known offline.
  */
 export function capacityOf(typeOrFamily: string): Capacity | undefined {
   const { family, size } = parseInstanceType(typeOrFamily);
   const perVcpu = MEM_PER_VCPU[family[0]];
   if (perVcpu === undefined) return undefined;
-  const vcpus = size ? SIZE_VCPUS[size] : SIZE_VCPUS['24xlarge'];
+  const vcpus = SIZE_VCPUS[size ?? largestSize(family)];
   if (vcpus === undefined) return undefined;
   return { vcpus, memoryGiB: vcpus * perVcpu };
 }

@@ -63,7 +63,9 @@ const IngressRuleSchema = z.strictObject({
 });
 
 const NewVpcSchema = z.strictObject({
-  cidr: ipv4Cidr.default('10.0.0.0/16'),
+  cidr: ipv4Cidr
+    .default('10.0.0.0/16')
+    .describe('A /16 to /24 block (Amazon VPC allows /16 to /28; subnets per AZ need /24 or larger)'),
   availabilityZones: z
     .array(str(ALLOW.az))
     .min(1)
@@ -115,7 +117,9 @@ export const NetworkSchema = z
 export const IamSchema = z.strictObject({
   roleNamePrefix: str(ALLOW.roleNamePrefix)
     .optional()
-    .describe('Prefix for every IAM role name (sites with IAM naming rules)'),
+    .describe(
+      'Prefix for every IAM role name (sites with IAM naming rules): roles are <prefix><deployment.name>-<role>, at most 64 characters with the longest role, ami-lifecycle',
+    ),
   permissionsBoundaryArn: str(ALLOW.iamPolicyArn).optional().describe('Permissions boundary attached to every role'),
   sessionManager: z.boolean().default(true).describe('Grant SSM Session Manager access (instead of SSH keys)'),
 });
@@ -134,7 +138,11 @@ export const StorageSchema = z
       .enum(['efs', 'nfs', 'lustre', 'ontap'])
       .default('efs')
       .describe('efs creates a file system; the others use an existing one'),
-    mountPoint: dir().default('/efs').describe('Where the shared file system is mounted on controllers'),
+    mountPoint: dir()
+      .default('/efs')
+      .describe(
+        'Where the shared file system is mounted on controllers (not over or inside a system directory such as /tmp)',
+      ),
     efs: z
       .strictObject({
         throughputMode: z.enum(['elastic', 'bursting']).default('elastic'),
@@ -291,7 +299,13 @@ export const UpgradeSchema = z.strictObject({
   canary: z.boolean().default(true).describe('Replace one controller first and wait at a checkpoint'),
   checkpointDelayMinutes: posInt(2880).default(60),
   minHealthyPercentage: z.number().int().min(0).max(100).default(100),
-  maxHealthyPercentage: z.number().int().min(100).max(200).default(200),
+  maxHealthyPercentage: z
+    .number()
+    .int()
+    .min(100)
+    .max(200)
+    .default(200)
+    .describe('At most minHealthyPercentage + 100 (Auto Scaling refuses a wider range)'),
   instanceWarmupSeconds: z
     .number()
     .int()

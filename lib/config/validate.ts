@@ -3,6 +3,7 @@
  * created. Every rule reports; none throws. Each finding names the field, the value and what is
  * allowed. Single-field shape rules (types, allow-lists) are in schema.ts.
  */
+import { AWS_LIMIT_RULES } from './aws-limits';
 import { azRegionFindings, newVpcAzFindings } from './az';
 import { cidrContains, cidrsOverlap, hasHostBits, parseCidr } from './cidr';
 import type { Finding } from './findings';
@@ -660,6 +661,7 @@ const RULES: readonly Rule[] = [
   imageRules,
   instanceRules,
   amiRules,
+  ...AWS_LIMIT_RULES,
 ];
 
 export function validateConfig(config: XspotConfig): Finding[] {

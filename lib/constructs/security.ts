@@ -2,6 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { type RoleSuffix, roleNameOf } from '../config/iam-names';
 import { acknowledgeNag, nagArn } from './nag';
 
 /** An inbound rule the site's applications need (SSH, license, license-vendor-daemon ports). */
@@ -77,7 +78,7 @@ export class XspotSecurity extends Construct {
       }
     }
 
-    const roleName = (suffix: string) => (props.roleNamePrefix ? `${props.roleNamePrefix}${tag}-${suffix}` : undefined);
+    const roleName = (suffix: RoleSuffix) => roleNameOf(props.roleNamePrefix, tag, suffix);
     const ssm = props.sessionManager ?? true;
     const ssmPolicy = iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore');
 

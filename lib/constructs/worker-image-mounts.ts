@@ -3,6 +3,7 @@
  * mounted by autofs) rendered as /etc/fstab lines. Pure functions: the image component receives
  * the lines base64-encoded and writes them; the host script does no templating.
  */
+import { MOUNT_POINT_ALLOWED, systemMountProblem } from '../config/mounts';
 
 /** One NFS or ONTAP volume every worker mounts at boot. */
 export interface WorkerMount {
@@ -28,25 +29,6 @@ const HOST = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/;
 const PATH = /^\/(?!.*\/\.\.?(\/|$))[A-Za-z0-9._+@-]+(\/[A-Za-z0-9._+@-]+)*$|^\/$/;
 const OPTIONS = /^[A-Za-z0-9_=.,:-]{1,256}$/;
 
-/** Mount points that would shadow the operating system. */
-const RESERVED = new Set([
-  '/',
-  '/bin',
-  '/boot',
-  '/dev',
-  '/etc',
-  '/lib',
-  '/lib64',
-  '/proc',
-  '/root',
-  '/run',
-  '/sbin',
-  '/sys',
-  '/tmp',
-  '/usr',
-  '/var',
-]);
-
 /** Checks the mounts; throws naming the field, the value and what is allowed. */
 export function validateWorkerMounts(mounts: readonly WorkerMount[]): void {
   const seen = new Set<string>();
@@ -57,11 +39,11 @@ export function validateWorkerMounts(mounts: readonly WorkerMount[]): void {
     if (m.type !== 'nfs' && m.type !== 'ontap') throw bad('type', m.type, '"nfs" or "ontap"');
     if (!HOST.test(m.server)) throw bad('server', m.server, 'a DNS name or IPv4 address');
     if (!PATH.test(m.export)) throw bad('export', m.export, 'an absolute path of letters, digits and . _ + @ -');
-    if (!PATH.test(m.mountPoint) || RESERVED.has(m.mountPoint)) {
+    if (!PATH.test(m.mountPoint) || systemMountProblem(m.mountPoint) !== undefined) {
       throw bad(
         'mountPoint',
         m.mountPoint,
-        `an absolute path of letters, digits and . _ + @ -, not one of ${[...RESERVED].join(' ')}`,
+        `an absolute path of letters, digits and . _ + @ -: ${MOUNT_POINT_ALLOWED}`,
       );
     }
     if (m.options !== undefined && !OPTIONS.test(m.options)) {

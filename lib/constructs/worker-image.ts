@@ -19,6 +19,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { IAM_ROLE_NAME_MAX, type RoleSuffix, roleNameOf } from '../config/iam-names';
 import { ALLOW } from '../config/patterns';
 import { renderWorkerFstab, type WorkerMount } from './worker-image-mounts';
 import { acknowledgeFinding, acknowledgeResourceFinding } from './worker-image-nag';
@@ -220,12 +221,11 @@ export class WorkerImagePipeline extends Construct {
     validateProps(props);
 
     const baseName = `${name}-xspot-worker`;
-    const roleName = (suffix: string): string | undefined => {
-      if (props.roleNamePrefix === undefined) return undefined;
-      const n = `${props.roleNamePrefix}${name}-${suffix}`;
-      if (n.length > 64) {
+    const roleName = (suffix: RoleSuffix): string | undefined => {
+      const n = roleNameOf(props.roleNamePrefix, name, suffix);
+      if (n !== undefined && n.length > IAM_ROLE_NAME_MAX) {
         throw new Error(
-          `iam.roleNamePrefix: role name ${JSON.stringify(n)} is ${n.length} characters; IAM allows 64 (shorten iam.roleNamePrefix or deployment.name)`,
+          `iam.roleNamePrefix: role name ${JSON.stringify(n)} is ${n.length} characters; IAM allows ${IAM_ROLE_NAME_MAX} (shorten iam.roleNamePrefix or deployment.name)`,
         );
       }
       return n;

@@ -112,6 +112,41 @@ const CASES: Case[] = [
     line: /error \[az-not-in-region\] .*network\.existingVpc\.privateSubnets\[0\]\.availabilityZone = "us-east-1a": is an availability zone of us-east-1, not of deployment\.region ap-northeast-1/,
   },
   {
+    name: 'healthy percentages AWS refuses (50 and 200)',
+    yaml: 'upgrade:\n  minHealthyPercentage: 50\n  maxHealthyPercentage: 200\n',
+    line: /error \[upgrade-healthy-gap\] .*upgrade\.maxHealthyPercentage = 200: is 150 above minHealthyPercentage 50/,
+  },
+  {
+    name: 'a /8 VPC',
+    yaml: 'network:\n  newVpc:\n    cidr: 10.0.0.0/8\n',
+    line: /error \[vpc-cidr-size\] .*network\.newVpc\.cidr = "10\.0\.0\.0\/8": a \/8 VPC is larger than Amazon VPC allows/,
+  },
+  {
+    name: 'a role name prefix that makes role names over 64 characters',
+    yaml: `deployment:\n  name: ${'d'.repeat(24)}\niam:\n  roleNamePrefix: ${'p'.repeat(32)}\n`,
+    line: /error \[iam-role-name-too-long\] .*iam\.roleNamePrefix = "p{32}": .* is 70 characters; IAM allows 64/,
+  },
+  {
+    name: 'a default job larger than the largest worker',
+    yaml: 'workers:\n  onDemandTypes: [m5.large]\n  spotFleetTypes: [m5.large]\nscheduler:\n  defaultMemoryGb: 64\n',
+    line: /error \[default-job-too-large\] .*scheduler\.defaultMemoryGb = 64: is more than the 8 GB of the largest configured worker/,
+  },
+  {
+    name: 'a size that does not exist (r5.96xlarge)',
+    yaml: 'workers:\n  onDemandTypes: [r5.96xlarge]\n',
+    line: /error \[instance-type-unknown\] .*workers\.onDemandTypes\[0\] = "r5\.96xlarge": r5 has no size 96xlarge/,
+  },
+  {
+    name: 'two worker mounts on one mount point',
+    yaml: 'workerImage:\n  mounts:\n    - { server: 10.0.5.10, export: /v1, mountPoint: /fsx }\n    - { server: 10.0.5.11, export: /v2, mountPoint: /fsx }\n',
+    line: /error \[mount-point-duplicate\] .*workerImage\.mounts\[1\]\.mountPoint = "\/fsx"/,
+  },
+  {
+    name: 'a worker mount over /tmp',
+    yaml: 'workerImage:\n  mounts:\n    - { server: 10.0.5.10, export: /v1, mountPoint: /tmp }\n',
+    line: /error \[mount-over-system-dir\] .*workerImage\.mounts\[0\]\.mountPoint = "\/tmp": would hide the system directory \/tmp/,
+  },
+  {
     name: 'a YAML alias bomb',
     yaml: `a: &a [x, x, x, x, x, x, x, x, x]\n${Array.from({ length: 12 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}]`).join('\n')}\n`,
     line: /^error: .*(alias|Excessive)/i,

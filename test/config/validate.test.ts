@@ -441,6 +441,112 @@ const BAD: BadCase[] = [
     path: 'deployment.account',
     mentions: /YAML read this unquoted value as a number: quote it/,
   },
+  // values AWS (or the host) refuses once fields are combined
+  {
+    name: 'healthy percentages more than 100 apart',
+    config: { upgrade: { minHealthyPercentage: 50, maxHealthyPercentage: 200 } },
+    id: 'upgrade-healthy-gap',
+    path: 'upgrade.maxHealthyPercentage',
+    mentions: /more than 100 apart \(allowed: maxHealthyPercentage <= 150, or minHealthyPercentage >= 100\)/,
+  },
+  {
+    name: 'a /8 new VPC',
+    config: { network: { newVpc: { cidr: '10.0.0.0/8' } } },
+    id: 'vpc-cidr-size',
+    path: 'network.newVpc.cidr',
+    mentions: /\/16 .*to \/28/,
+  },
+  {
+    name: 'an existing VPC block larger than /16',
+    config: {
+      ...EXISTING_VPC_CONFIG,
+      network: {
+        ...EXISTING_VPC_CONFIG.network,
+        existingVpc: { ...EXISTING_VPC_CONFIG.network.existingVpc, cidrBlocks: ['172.16.0.0/12', '100.64.0.0/16'] },
+      },
+    },
+    id: 'vpc-cidr-size',
+    path: 'network.existingVpc.cidrBlocks[0]',
+    mentions: /a \/12 VPC CIDR block is larger than Amazon VPC allows/,
+  },
+  {
+    name: 'an existing subnet of /30',
+    config: {
+      ...EXISTING_VPC_CONFIG,
+      network: {
+        ...EXISTING_VPC_CONFIG.network,
+        existingVpc: {
+          ...EXISTING_VPC_CONFIG.network.existingVpc,
+          privateSubnets: [{ ...EXISTING_VPC_CONFIG.network.existingVpc.privateSubnets[0], cidr: '172.31.0.0/30' }],
+        },
+      },
+    },
+    id: 'vpc-cidr-size',
+    path: 'network.existingVpc.privateSubnets[0].cidr',
+    mentions: /a \/30 subnet is smaller than Amazon VPC allows/,
+  },
+  {
+    name: 'IAM role names over 64 characters once prefix and name are joined',
+    config: { iam: { roleNamePrefix: 'p'.repeat(32) }, deployment: { name: 'd'.repeat(24) } },
+    id: 'iam-role-name-too-long',
+    path: 'iam.roleNamePrefix',
+    mentions: /-ami-lifecycle" is 70 characters; IAM allows 64 \(allowed: .*at most 50 characters\)/,
+  },
+  {
+    name: 'default job CPUs larger than the largest worker',
+    config: {
+      workers: { onDemandTypes: ['r5.xlarge'], spotFleetTypes: ['r5.2xlarge'] },
+      scheduler: { defaultCpus: 16 },
+    },
+    id: 'default-job-too-large',
+    path: 'scheduler.defaultCpus',
+    mentions: /more than the 8 vCPUs .*\(allowed: 1-8/,
+  },
+  {
+    name: 'default job memory larger than the largest worker',
+    config: {
+      workers: { onDemandTypes: ['r5.xlarge'], spotFleetTypes: ['r5.xlarge'] },
+      scheduler: { defaultMemoryGb: 64 },
+    },
+    id: 'default-job-too-large',
+    path: 'scheduler.defaultMemoryGb',
+    mentions: /more than the 32 GB .*\(allowed: 1-32/,
+  },
+  {
+    name: 'two worker mounts on one mount point',
+    config: {
+      workerImage: {
+        mounts: [
+          { server: '10.0.5.10', export: '/volume1', mountPoint: '/fsx' },
+          { server: '10.0.5.11', export: '/volume2', mountPoint: '/fsx' },
+        ],
+      },
+    },
+    id: 'mount-point-duplicate',
+    path: 'workerImage.mounts[1].mountPoint',
+    mentions: /workerImage\.mounts\[0\] is already mounted there/,
+  },
+  {
+    name: 'a worker mount over /tmp',
+    config: { workerImage: { mounts: [{ server: '10.0.5.10', export: '/volume1', mountPoint: '/tmp' }] } },
+    id: 'mount-over-system-dir',
+    path: 'workerImage.mounts[0].mountPoint',
+    mentions: /would hide the system directory \/tmp \(allowed: a directory of its own/,
+  },
+  {
+    name: 'a worker mount inside /etc',
+    config: { workerImage: { mounts: [{ server: '10.0.5.10', export: '/volume1', mountPoint: '/etc/xspot' }] } },
+    id: 'mount-over-system-dir',
+    path: 'workerImage.mounts[0].mountPoint',
+    mentions: /is inside the system directory \/etc/,
+  },
+  {
+    name: 'the shared file system mounted over /var',
+    config: { storage: { mountPoint: '/var' }, xspot: { remoteDir: '/var/deploy' } },
+    id: 'mount-over-system-dir',
+    path: 'storage.mountPoint',
+    mentions: /would hide the system directory \/var/,
+  },
   {
     name: 'IA transition before 30 days',
     config: { logs: { transitionToInfrequentAccessDays: 10 } },
@@ -482,6 +588,38 @@ describe('good configs', () => {
     ],
     ['the guide chipspot queue', { scheduler: { queues: ['xspot', 'chipspot'] } }],
     ['a floating license key', { license: { key: 'ABCD-1234-EFGH-5678' } }],
+    ['healthy percentages exactly 100 apart', { upgrade: { minHealthyPercentage: 0, maxHealthyPercentage: 100 } }],
+    [
+      'a /28 existing subnet (the smallest AWS allows)',
+      {
+        ...EXISTING_VPC_CONFIG,
+        network: {
+          ...EXISTING_VPC_CONFIG.network,
+          existingVpc: {
+            ...EXISTING_VPC_CONFIG.network.existingVpc,
+            privateSubnets: [{ ...EXISTING_VPC_CONFIG.network.existingVpc.privateSubnets[0], cidr: '172.31.0.0/28' }],
+          },
+        },
+      },
+    ],
+    [
+      'role names of exactly 64 characters',
+      { iam: { roleNamePrefix: 'p'.repeat(26) }, deployment: { name: 'd'.repeat(24) } },
+    ],
+    ['a default job of the whole largest worker', { scheduler: { defaultCpus: 96, defaultMemoryGb: 768 } }],
+    [
+      'worker mounts under /home, /opt and /mnt',
+      {
+        workerImage: {
+          mounts: [
+            { server: '10.0.5.10', export: '/home', mountPoint: '/home' },
+            { server: '10.0.5.10', export: '/apps', mountPoint: '/opt/apps' },
+            { server: '10.0.5.10', export: '/scratch', mountPoint: '/mnt/scratch' },
+          ],
+        },
+      },
+    ],
+
     ['job scripts on a shared scratch', { scheduler: { scriptDir: '/shared/xspot-jobs' } }],
   ])('%s has no errors', (_name, cfg) => {
     expect(errorsOf(cfg)).toEqual([]);

@@ -275,7 +275,7 @@ describe('infrastructure configuration', () => {
     });
   });
 
-  test('role names use iam.roleNamePrefix; a name over 64 characters is refused', () => {
+  test('role names use iam.roleNamePrefix; a name over 64 characters is refused (by check-config, before synth)', () => {
     const { template } = buildStacks('iam:\n  roleNamePrefix: site-\n');
     template.hasResourceProperties('AWS::IAM::Role', { RoleName: 'site-xspot-ami-build' });
     template.hasResourceProperties('AWS::IAM::InstanceProfile', { InstanceProfileName: 'site-xspot-ami-build' });
@@ -283,7 +283,7 @@ describe('infrastructure configuration', () => {
     template.hasResourceProperties('AWS::IAM::Role', { RoleName: 'site-xspot-ami-parent' });
     expect(() =>
       buildStacks(`iam:\n  roleNamePrefix: ${'p'.repeat(32)}\ndeployment:\n  name: ${'d'.repeat(24)}\n`),
-    ).toThrow(/iam.roleNamePrefix: role name .* is \d+ characters; IAM allows 64/);
+    ).toThrow(/iam\.roleNamePrefix: .*the role name "p{32}d{24}-ami-lifecycle" is 70 characters; IAM allows 64/);
   });
 });
 
