@@ -31,6 +31,7 @@ const MODULES: Record<string, () => Register> = {
   scheduler: () => (require('../lib/cli/scheduler') as typeof import('../lib/cli/scheduler')).registerSchedulerCommands,
   local: () => (require('../lib/cli/local') as typeof import('../lib/cli/local')).registerLocalCommands,
   diff: () => (require('../lib/cli/diff') as typeof import('../lib/cli/diff')).registerDiffCommand,
+  init: () => (require('../lib/cli/init') as typeof import('../lib/cli/init')).registerInitCommand,
 };
 /** Top-level command name -> the module that registers it. */
 const COMMAND_MODULE: Record<string, string> = {
@@ -43,6 +44,7 @@ const COMMAND_MODULE: Record<string, string> = {
   scheduler: 'scheduler',
   local: 'local',
   diff: 'diff',
+  init: 'init',
 };
 
 /**

@@ -69,7 +69,7 @@ function routeTables(ctx: LiveContext): Promise<RouteTable[]> {
 }
 
 /** CIDR blocks associated with the VPC (primary and secondary). */
-function vpcCidrBlocks(vpc: Vpc): string[] {
+export function vpcCidrBlocks(vpc: Vpc): string[] {
   const blocks = (vpc.CidrBlockAssociationSet ?? [])
     .filter((a) => a.CidrBlock && ['associated', 'associating', undefined].includes(a.CidrBlockState?.State))
     .map((a) => String(a.CidrBlock));
@@ -232,7 +232,7 @@ const subnetsCheck: LiveCheckDef = {
 };
 
 /** The table a subnet uses: its explicit association, else the VPC's main table. */
-function tableOf(subnetId: string, tables: readonly RouteTable[]): RouteTable | undefined {
+export function tableOf(subnetId: string, tables: readonly RouteTable[]): RouteTable | undefined {
   return (
     tables.find((t) => t.Associations?.some((a) => a.SubnetId === subnetId)) ??
     tables.find((t) => t.Associations?.some((a) => a.Main === true))
