@@ -213,6 +213,11 @@ async function askNetwork(s: Session, region: string): Promise<InitNetwork> {
           : picked;
   }
   if (vpc === undefined || vpc === 'new') return askNewVpc(s);
+  if (vpcs && !isPlaceholder(vpc) && !vpcs.some((v) => v.id === vpc)) {
+    throw new UserError(
+      `--vpc: ${vpc} is not a VPC of this account in ${region}; its VPCs: ${vpcs.map((v) => v.id).join(', ') || 'none'}`,
+    );
+  }
   return askExistingVpc(s, vpc, vpcs?.find((v) => v.id === vpc)?.cidrBlocks);
 }
 

@@ -18,13 +18,14 @@ import {
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { parse } from 'yaml';
-import { type Choice, type InitOptions, type Prompter, runInit } from '../../lib/cli/init';
+import { type Choice, type InitOptions, runInit } from '../../lib/cli/init';
 import { formatFinding } from '../../lib/config/findings';
 import { isPlaceholder, PLACEHOLDER_PREFIX } from '../../lib/config/init-file';
 import { checkConfigText } from '../../lib/config/load';
 import { UserError } from '../../lib/errors';
 import type { InitClients } from '../../lib/ops/init-discovery';
 import { runCli } from '../support/cli';
+import { type Asked, ENTER_LATER, scripted } from '../support/prompter';
 
 let tmp: string;
 beforeAll(() => {
@@ -215,63 +216,6 @@ describe('bad flags: one line naming the flag, the value and what is allowed', (
 });
 
 // ---------------------------------------------------------------- prompts with (mocked) AWS
-
-const ENTER_LATER = Symbol('pick the "enter an id" choice, then leave it empty');
-
-interface Asked {
-  readonly kind: 'input' | 'select' | 'checkbox';
-  readonly message: string;
-  readonly choices?: readonly Choice<unknown>[];
-}
-
-/**
- * Answers by the first rule whose key the question's message contains: a string or string[] (the
- * value), a function of the question, or ENTER_LATER. Unmatched questions take their default (or
- * the pre-checked choices).
- */
-function scripted(rules: Record<string, unknown>, asked: Asked[] = []): Prompter {
-  const rule = (message: string) => Object.entries(rules).find(([k]) => message.includes(k))?.[1];
-  return {
-    async input(q) {
-      asked.push({ kind: 'input', message: q.message });
-      const r = rule(q.message);
-      const answer = typeof r === 'string' ? r : r === ENTER_LATER ? '' : (q.default ?? '');
-      const ok = q.validate?.(answer) ?? true;
-      if (ok !== true)
-        throw new Error(`the scripted answer ${JSON.stringify(answer)} to "${q.message}" is invalid: ${ok}`);
-      return answer;
-    },
-    async select<T>(q: { message: string; choices: readonly Choice<T>[]; default?: T }) {
-      asked.push({ kind: 'select', message: q.message, choices: q.choices });
-      const r = rule(q.message);
-      if (r === ENTER_LATER) {
-        const enter = q.choices.find((c) => /enter its id/.test(c.name));
-        if (!enter) throw new Error(`no "enter" choice in ${q.message}`);
-        return enter.value;
-      }
-      if (typeof r === 'function') return (r as (c: readonly Choice<T>[]) => T)(q.choices);
-      if (r !== undefined) {
-        const c = q.choices.find((x) => x.value === r);
-        if (!c) throw new Error(`${String(r)} is not offered for "${q.message}"`);
-        return c.value;
-      }
-      return q.default ?? q.choices[0].value;
-    },
-    async checkbox<T>(q: {
-      message: string;
-      choices: readonly Choice<T>[];
-      validate?: (v: readonly T[]) => true | string;
-    }) {
-      asked.push({ kind: 'checkbox', message: q.message, choices: q.choices });
-      const r = rule(q.message);
-      const picked = Array.isArray(r) ? (r as T[]) : q.choices.filter((c) => c.checked).map((c) => c.value);
-      for (const p of picked) if (!q.choices.some((c) => c.value === p)) throw new Error(`${String(p)} is not offered`);
-      const ok = q.validate?.(picked) ?? true;
-      if (ok !== true) throw new Error(ok);
-      return picked;
-    },
-  };
-}
 
 function mockedAws() {
   const clients: InitClients = {
@@ -469,6 +413,15 @@ describe('with credentials, the prompts offer what the account has', () => {
       ),
     ).rejects.toThrow(
       /--subnets: subnet-0ffffffffffffffff is not a subnet of vpc-0abc000000000001 .*subnet-0aaa00000000000a1/,
+    );
+    await expect(
+      runInit(
+        fresh(),
+        { region: 'eu-west-1', vpc: 'vpc-0fffffffffffffff1' },
+        { interactive: false, clients, io: quiet },
+      ),
+    ).rejects.toThrow(
+      /^--vpc: vpc-0fffffffffffffff1 is not a VPC of this account in eu-west-1; its VPCs: vpc-0abc000000000001, vpc-0def000000000001$/,
     );
   });
 
