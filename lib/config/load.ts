@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { type Document, isMap, isPair, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { UserError } from '../errors';
+import { exampleAcknowledgements } from './example';
 import { applyAcknowledgements, echoText, type Finding, hasErrors, pathToString } from './findings';
 import { resolveConfig, type XspotConfig } from './resolve';
 import { ConfigSchema } from './schema';
@@ -425,9 +426,10 @@ export function checkConfigText(text: string, file: string): ConfigCheck {
   const config = resolveConfig(parsed.data);
   const { scripts, findings: scriptFindings } = loadSiteScripts(config, file);
   const { dockerfiles, findings: dockerFindings } = loadDockerfiles(config, file);
+  const example = exampleAcknowledgements(file, config.example, config.acknowledgedWarnings);
   const findings = applyAcknowledgements(
-    [...validateConfig(config), ...scriptFindings, ...dockerFindings],
-    config.acknowledgedWarnings,
+    [...validateConfig(config), ...scriptFindings, ...dockerFindings, ...example.findings],
+    example.apply,
   ).map((f) => {
     const segs = f.path
       .split(/\.|\[(\d+)\]/)

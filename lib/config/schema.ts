@@ -366,6 +366,15 @@ const AcknowledgementSchema = z.strictObject({
 });
 
 export const ConfigSchema = z.strictObject({
+  example: z
+    .string()
+    .regex(/^config\/[a-z0-9-]+\.yaml$/, {
+      message: 'must be the path of an example under config/, such as config/default.yaml',
+    })
+    .optional()
+    .describe(
+      "Only in the project's own examples: the file this is. A copy elsewhere gets none of the example's acknowledgements",
+    ),
   deployment: DeploymentSchema.prefault({}),
   network: NetworkSchema.prefault({}),
   iam: IamSchema.prefault({}),
