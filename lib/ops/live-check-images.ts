@@ -17,6 +17,7 @@ import {
   liveWarning,
   plural,
 } from './live-check-context';
+import { chooseParentImage, parentImageQuery } from './parent-image-rule';
 
 /**
  * Tags the worker-image pipeline puts on every AMI it builds (IMAGE_TAGS in
@@ -47,11 +48,6 @@ function describeImage(ctx: LiveContext, imageId: string): Promise<Image | undef
       throw e;
     }
   });
-}
-
-/** The newest image (by CreationDate) among `images`. */
-export function newestImage(images: readonly Image[]): Image | undefined {
-  return [...images].sort((a, b) => String(b.CreationDate ?? '').localeCompare(String(a.CreationDate ?? '')))[0];
 }
 
 /** Architecture, state and "not AL2023" rules every image the config names must pass. */
@@ -166,27 +162,55 @@ const parentImageCheck: LiveCheckDef = {
       return imageBasics(image, path, p.ssmParameter, what);
     }
     const path = 'workerImage.parentImage.name';
-    const res = await aws('ec2:DescribeImages', () =>
-      ctx.clients.ec2.send(
-        new DescribeImagesCommand({ Owners: [...p.owners], Filters: [{ Name: 'name', Values: [p.name] }] }),
-      ),
-    );
-    const available = (res.Images ?? []).filter((i) => !i.State || i.State === 'available');
-    const image = newestImage(available);
-    if (!image) {
+    const choice = chooseParentImage(await describeByName(ctx, p.name, p.owners), 'x86_64', new Date());
+    if (!choice.image) {
+      const other = choice.otherArchitectures;
       return [
         liveError(
-          'parent-image-not-found',
+          other.length > 0 ? 'arch-not-x86-64' : 'parent-image-not-found',
           path,
           p.name,
-          `no available image named ${JSON.stringify(p.name)} owned by ${p.owners.join(', ')} in ${ctx.region}`,
-          'a name pattern and owners that match an available image',
+          `no available x86_64 image named ${JSON.stringify(p.name)} owned by ${p.owners.join(', ')} in ${ctx.region}` +
+            (other.length > 0
+              ? ` (only ${other.join(', ')} images match); X-Spot supports 64-bit x86 (x86_64) only`
+              : ''),
+          'a name pattern and owners that match an available x86_64 image',
         ),
       ];
     }
-    return imageBasics(image, path, p.name, `${what} (newest match)`);
+    const out = imageBasics(choice.image, path, p.name, `${what} (newest match)`);
+    if (choice.deprecated) {
+      out.push(
+        liveWarning(
+          'parent-image-deprecated',
+          path,
+          p.name,
+          `every match is deprecated; the deploy uses the newest deprecated one, ${choice.image.ImageId} (${choice.image.Name}, deprecated ${choice.image.DeprecationTime})`,
+          'a current image ({ amiId } or a name that matches one); acknowledge this warning for an end-of-life release such as CentOS 7, whose images its publisher deprecated',
+        ),
+      );
+    }
+    return out;
   },
 };
+
+/** Every image of `owners` named like `name`, deprecated ones included: the resolver's query. */
+function describeByName(ctx: LiveContext, name: string, owners: readonly string[]): Promise<Image[]> {
+  return ctx.memo(`images-by-name:${name}:${owners.join(',')}`, async () => {
+    const images: Image[] = [];
+    let token: string | undefined;
+    do {
+      const res = await aws('ec2:DescribeImages', () =>
+        ctx.clients.ec2.send(
+          new DescribeImagesCommand({ Owners: [...owners], ...parentImageQuery(name), NextToken: token }),
+        ),
+      );
+      images.push(...(res.Images ?? []));
+      token = res.NextToken;
+    } while (token);
+    return images;
+  });
+}
 
 const workerAmiCheck: LiveCheckDef = {
   name: 'worker-ami',

@@ -30,7 +30,7 @@ import {
   runLiveChecks,
   summarizeLiveChecks,
 } from '../../lib/ops/live-check';
-import { newestImage } from '../../lib/ops/live-check-images';
+import { newestImage } from '../../lib/ops/parent-image-rule';
 
 const config = (input: Record<string, unknown> = {}): XspotConfig => resolveConfig(ConfigSchema.parse(input));
 /** Schema defaults sized to the docker disk the mocks report (m5d.xlarge, 150 GB / 50G = 3 containers). */

@@ -4,12 +4,13 @@
  */
 import { spawnSync } from 'node:child_process';
 import { assetPath } from '../../lib/constructs/worker-image-parent';
+import { parentImageQuery } from '../../lib/ops/parent-image-rule';
 
 const HANDLER_DIR = assetPath('lambda/resolve-parent-image');
 const python = spawnSync('python3', ['--version']).status === 0;
 
-/** Runs the handler with `event`; `pages[includeDeprecated]` are the DescribeImages pages. */
-function run(event: Record<string, unknown>, pages: { current: unknown[][]; deprecated?: unknown[][] }) {
+/** Runs the handler with `event`; `pages` are the DescribeImages answer pages (deprecated images included). */
+function run(event: Record<string, unknown>, pages: unknown[][]) {
   const script = `
 import json, sys
 sys.path.insert(0, ${JSON.stringify(HANDLER_DIR)})
@@ -19,8 +20,7 @@ calls, responses = [], []
 class Ec2:
     def describe_images(self, **kw):
         calls.append(kw)
-        key = "deprecated" if kw["IncludeDeprecated"] else "current"
-        pp = pages.get(key) or [[]]
+        pp = pages or [[]]
         i = int(kw.get("NextToken", "0"))
         out = {"Images": pp[i]}
         if i + 1 < len(pp):
@@ -52,13 +52,11 @@ const img = (id: string, date: string, extra: Record<string, unknown> = {}) => (
 });
 
 (python ? describe : describe.skip)('resolve-parent-image handler', () => {
-  test('picks the newest available image across pages and filters on name, owners, state, architecture', () => {
-    const out = run(create, {
-      current: [
-        [img('ami-00000001', '2020-01-01T00:00:00.000Z'), img('ami-00000003', '2022-11-01T00:00:00.000Z')],
-        [img('ami-00000002', '2021-06-01T00:00:00.000Z')],
-      ],
-    });
+  test('picks the newest available image across pages; asks for owners and name, deprecated images included', () => {
+    const out = run(create, [
+      [img('ami-00000001', '2020-01-01T00:00:00.000Z'), img('ami-00000003', '2022-11-01T00:00:00.000Z')],
+      [img('ami-00000002', '2021-06-01T00:00:00.000Z')],
+    ]);
     expect(out.responses).toEqual([
       {
         status: 'SUCCESS',
@@ -72,34 +70,28 @@ const img = (id: string, date: string, extra: Record<string, unknown> = {}) => (
         reason: null,
       },
     ]);
-    expect(out.calls[0]).toEqual({
-      Owners: ['125523088429'],
-      Filters: [
-        { Name: 'name', Values: ['CentOS Linux 7 x86_64*'] },
-        { Name: 'state', Values: ['available'] },
-        { Name: 'architecture', Values: ['x86_64'] },
-        { Name: 'image-type', Values: ['machine'] },
-      ],
-      IncludeDeprecated: false,
-    });
+    // The same question check-config --live asks (lib/ops/parent-image-rule.ts).
+    expect(out.calls[0]).toEqual({ Owners: ['125523088429'], ...parentImageQuery('CentOS Linux 7 x86_64*') });
     expect(out.calls).toHaveLength(2);
   });
 
   test('falls back to deprecated images only when no current one matches (end-of-life releases)', () => {
-    const out = run(create, {
-      current: [[]],
-      deprecated: [[img('ami-0000000a', '2020-01-01T00:00:00.000Z', { DeprecationTime: '2022-01-01T00:00:00.000Z' })]],
-    });
+    const out = run(create, [
+      [
+        img('ami-0000000a', '2020-01-01T00:00:00.000Z', { DeprecationTime: '2022-01-01T00:00:00.000Z' }),
+        img('ami-0000000b', '2019-01-01T00:00:00.000Z', { DeprecationTime: '2021-01-01T00:00:00.000Z' }),
+      ],
+    ]);
     expect(out.responses[0]).toMatchObject({
       status: 'SUCCESS',
       physicalId: 'ami-0000000a',
       data: { Deprecated: 'true' },
     });
-    expect(out.calls.map((c) => c.IncludeDeprecated)).toEqual([false, true]);
+    expect(out.calls).toHaveLength(1);
   });
 
   test('no match: FAILED with a reason naming the filter (CloudFormation shows it)', () => {
-    const out = run(create, { current: [[]], deprecated: [[]] });
+    const out = run(create, [[]]);
     expect(out.responses).toHaveLength(1);
     expect(out.responses[0].status).toBe('FAILED');
     expect(out.responses[0].reason).toMatch(
@@ -110,17 +102,16 @@ const img = (id: string, date: string, extra: Record<string, unknown> = {}) => (
   test('delete succeeds without calling EC2 and keeps the physical id', () => {
     const out = run(
       { RequestType: 'Delete', PhysicalResourceId: 'ami-00000003', ResourceProperties: create.ResourceProperties },
-      { current: [[]] },
+      [[]],
     );
     expect(out.calls).toEqual([]);
     expect(out.responses).toEqual([{ status: 'SUCCESS', physicalId: 'ami-00000003', data: null, reason: null }]);
   });
 
   test('update re-resolves (a changed filter can pick another image)', () => {
-    const out = run(
-      { ...create, RequestType: 'Update', PhysicalResourceId: 'ami-00000001' },
-      { current: [[img('ami-00000009', '2023-01-01T00:00:00.000Z')]] },
-    );
+    const out = run({ ...create, RequestType: 'Update', PhysicalResourceId: 'ami-00000001' }, [
+      [img('ami-00000009', '2023-01-01T00:00:00.000Z')],
+    ]);
     expect(out.responses[0]).toMatchObject({ status: 'SUCCESS', physicalId: 'ami-00000009' });
   });
 });

@@ -16,6 +16,7 @@ Delete does nothing: nothing is created.
 Only the Python standard library and boto3 (part of the Lambda runtime) are used.
 """
 
+import datetime
 import json
 import urllib.request
 
@@ -28,17 +29,41 @@ def newest(images):
     return max(images, key=lambda i: (i.get("CreationDate", ""), i.get("ImageId", "")))
 
 
-def find_images(ec2, name, owners, architecture, include_deprecated):
-    filters = [
-        {"Name": "name", "Values": [name]},
-        {"Name": "state", "Values": ["available"]},
-        {"Name": "architecture", "Values": [architecture]},
-        {"Name": "image-type", "Values": ["machine"]},
+def iso_seconds(t):
+    """YYYY-MM-DDTHH:MM:SS, the precision both implementations of the rule compare."""
+    return t[:19]
+
+
+def is_deprecated(image, now):
+    """True when DeprecationTime has passed at `now` (a future one is not yet deprecated)."""
+    t = image.get("DeprecationTime") or ""
+    return t != "" and iso_seconds(t) <= iso_seconds(now)
+
+
+def choose(images, architecture, now):
+    """The rule shared with check-config --live (lib/ops/parent-image-rule.ts): among available
+    machine images of the architecture, the newest that is not deprecated; only when every match
+    is deprecated, the newest deprecated one (publishers deprecate images of end-of-life releases
+    such as CentOS 7). Returns (image or None, deprecated)."""
+    usable = [
+        i
+        for i in images
+        if i.get("State", "available") == "available"
+        and i.get("ImageType", "machine") == "machine"
+        and i.get("Architecture", architecture) == architecture
     ]
+    current = [i for i in usable if not is_deprecated(i, now)]
+    image = newest(current or usable)
+    return image, (image is not None and not current)
+
+
+def find_images(ec2, name, owners):
+    """Every image of `owners` whose name matches, deprecated ones included (the query the live
+    check sends too); the choice is made by `choose`."""
     images = []
     token = None
     while True:
-        kwargs = {"Owners": owners, "Filters": filters, "IncludeDeprecated": include_deprecated}
+        kwargs = {"Owners": owners, "Filters": [{"Name": "name", "Values": [name]}], "IncludeDeprecated": True}
         if token:
             kwargs["NextToken"] = token
         page = ec2.describe_images(**kwargs)
@@ -48,12 +73,13 @@ def find_images(ec2, name, owners, architecture, include_deprecated):
             return images
 
 
-def resolve(ec2, name, owners, architecture="x86_64"):
-    """The newest matching AMI; deprecated images only when no current one matches
-    (publishers deprecate images of end-of-life releases such as CentOS 7)."""
-    image = newest(find_images(ec2, name, owners, architecture, False))
-    if image is None:
-        image = newest(find_images(ec2, name, owners, architecture, True))
+def utc_now():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def resolve(ec2, name, owners, architecture="x86_64", now=None):
+    """The AMI the rule chooses; LookupError when nothing usable matches."""
+    image, deprecated = choose(find_images(ec2, name, owners), architecture, now or utc_now())
     if image is None:
         raise LookupError(
             "no available %s AMI named %r owned by %s (workerImage.parentImage)"
@@ -63,7 +89,7 @@ def resolve(ec2, name, owners, architecture="x86_64"):
         "ImageId": image["ImageId"],
         "ImageName": image.get("Name", ""),
         "CreationDate": image.get("CreationDate", ""),
-        "Deprecated": "true" if image.get("DeprecationTime") else "false",
+        "Deprecated": "true" if deprecated else "false",
     }
 
 
