@@ -4,30 +4,24 @@
  */
 import type { XspotConfig } from './resolve';
 
-/** Commands drain.sh / undrain.sh run to stop and resume job dispatch to this controller. */
-export function drainCommands(c: XspotConfig): { drain: string; undrain: string } {
-  switch (c.scheduler.type) {
-    case 'slurm':
-      return {
-        drain: 'scontrol update nodename=$(hostname -s) state=drain reason=xspot-cdk-drain',
-        undrain: 'scontrol update nodename=$(hostname -s) state=resume',
-      };
-    case 'gridengine':
-      return {
-        drain: c.scheduler.queues.map((q) => `qmod -d ${q}@$(hostname)`).join(' && '),
-        undrain: c.scheduler.queues.map((q) => `qmod -e ${q}@$(hostname)`).join(' && '),
-      };
-    case 'lsf':
-      return { drain: 'badmin hclose -C xspot-cdk-drain $(hostname)', undrain: 'badmin hopen $(hostname)' };
-    default:
-      return { drain: '', undrain: '' };
-  }
+/**
+ * How this controller joins and leaves the scheduler (scripts/scheduler-lib.sh): the scheduler,
+ * the job slots it runs across all X-Spot queues, and what one launcher allocates.
+ */
+export function membershipValues(c: XspotConfig): [string, string][] {
+  const s = c.scheduler;
+  return [
+    ['XSPOT_SCHEDULER', s.type],
+    ['XSPOT_SCHED_SLOTS', String(c.resolved.slotsPerController)],
+    ['XSPOT_SCHED_LAUNCHER_CPUS', String(s.controllerCpus)],
+    ['XSPOT_SCHED_LAUNCHER_MEMORY_MB', String(s.controllerMemoryMb)],
+    ['XSPOT_SCHED_QUEUES', s.queues.join(' ')],
+  ];
 }
 
 const q = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
 
 export function renderRuntimeEnv(c: XspotConfig): string {
-  const { drain, undrain } = drainCommands(c);
   const lines: [string, string][] = [
     ['XSPOT_REPO_URL', c.xspot.repositoryUrl],
     ['XSPOT_REPO_GPGKEY_URL', ''],
@@ -36,8 +30,10 @@ export function renderRuntimeEnv(c: XspotConfig): string {
     ['MAX_CONTAINERS', String(c.resolved.maxContainers)],
     ['MAX_WORKERS', String(c.resolved.maxWorkers)],
     ['XSPOT_CONTAINER_FILTER', ''],
-    ['XSPOT_DRAIN_COMMAND', drain],
-    ['XSPOT_UNDRAIN_COMMAND', undrain],
+    ...membershipValues(c),
+    // Membership (scheduler-leave.sh, scheduler-join.sh) drains and resumes: no site command.
+    ['XSPOT_DRAIN_COMMAND', ''],
+    ['XSPOT_UNDRAIN_COMMAND', ''],
     ['XSPOT_BUILD_MISSING_IMAGES', '1'],
   ];
   return [

@@ -56,6 +56,10 @@ export function schedulerSettingsFromConfig(cfg: XspotConfig): SchedulerSettings
     largestWorker: `the largest configured worker (${largest.name})`,
     slotsPerController: slots,
     scriptDir: s.scriptDir,
+    maxControllers: cfg.controllers.maxCapacity,
+    controllerSubnets: cfg.network.existingVpc
+      ? cfg.network.existingVpc.privateSubnets.map((n) => n.cidr)
+      : [cfg.network.newVpc?.cidr ?? '10.0.0.0/16'],
     ...(s.realSubmitCommand !== undefined ? { realSubmitCommand: s.realSubmitCommand } : {}),
     publishDir: `${cfg.resolved.scriptDeployDir}/latest/tools/sched-wrapper`,
   };

@@ -17,6 +17,7 @@ const SCRIPT_DIR = ALLOW.userDir.pattern;
 const PUBLISH_DIR = /^(\$\{?[A-Z_]+\}?|\/[A-Za-z0-9._+@-]+)(\/[A-Za-z0-9._+@-]+)*$/;
 const PE = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
 const HOST_LIST = /^@?[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$/;
+const CIDR = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(3[0-2]|[12]?\d)$/;
 const WORKER_NAME = /^[A-Za-z0-9 ._()-]{1,80}$/;
 
 /** The guide: a single controller should be limited to 80 job slots. */
@@ -74,6 +75,10 @@ export function validateSchedulerSettings(s: SchedulerSettings): void {
     fail('defaultMemoryGb', s.defaultMemoryGb, `at most ${s.maxMemoryGb} (the memory of ${s.largestWorker})`);
   }
   checkInt('slotsPerController', s.slotsPerController, 1, MAX_SLOTS_PER_CONTROLLER);
+  checkInt('maxControllers', s.maxControllers, 1, 1000);
+  s.controllerSubnets.forEach((c, i) => {
+    if (!CIDR.test(c)) fail(`controllerSubnets[${i}]`, c, 'an IPv4 CIDR such as 10.0.1.0/24');
+  });
   if (!WORKER_NAME.test(s.largestWorker)) fail('largestWorker', s.largestWorker, 'a short instance type name');
   if (!SCRIPT_DIR.test(s.scriptDir)) fail('scriptDir', s.scriptDir, ALLOW.userDir.allowed);
   if (!PE.test(s.gridEnginePe)) fail('gridEnginePe', s.gridEnginePe, 'a parallel environment name');
@@ -237,19 +242,43 @@ function templateVars(s: SchedulerSettings): Record<string, string> {
   };
 }
 
+/** Slurm feature of the controllers' dynamic nodes; the X-Spot nodeset selects it. */
+export const SLURM_FEATURE = 'xspot';
+/** Nodeset of the controllers that every X-Spot partition uses. */
+export const SLURM_NODESET = 'xspot_controllers';
+
+/** Controllers that can exist at once: the fleet's maximum, twice over for an instance refresh. */
+export function slurmDynamicNodes(s: SchedulerSettings): number {
+  return 2 * s.maxControllers;
+}
+
 function slurmConfSnippet(s: SchedulerSettings): string {
   const partitions = s.queues.map(
-    (q) =>
-      `PartitionName=${q} Nodes=<x-spot controllers> MaxTime=INFINITE State=UP OverSubscribe=FORCE:${s.slotsPerController}`,
+    (q) => `PartitionName=${q} Nodes=${SLURM_NODESET} MaxTime=INFINITE State=UP OverSubscribe=NO`,
   );
+  const n = slurmDynamicNodes(s);
   return [
-    '# X-Spot lines for slurm.conf (rendered by xspot-cdk scheduler render).',
+    '# X-Spot lines for slurm.conf (rendered by xspot-cdk scheduler render). Slurm 22.05 or later.',
     '# Server side (recommended): slurmctld rewrites X-Spot jobs with job_submit.lua (next to slurm.conf).',
     'JobSubmitPlugins=lua',
     '# Client side (sites that cannot change slurmctld): cli_filter.lua next to slurm.conf on every',
     '# submit host, plus the sbatch wrapper in place of sbatch. Uncomment to use:',
     '#CliFilterPlugins=lua',
-    `# One partition per X-Spot queue; each controller runs up to ${s.slotsPerController} job launchers.`,
+    '#',
+    '# Controllers join by themselves as dynamic nodes (slurmd -Z, at boot, before they go InService)',
+    `# with CPUs=${s.slotsPerController * s.controllerCpus} RealMemory=${s.slotsPerController * s.controllerMemoryMb} Feature=${SLURM_FEATURE}, and leave with`,
+    '# scontrol delete when they terminate. Their CPUs are job slots: each launcher allocates',
+    `# ${s.controllerCpus} CPU and ${s.controllerMemoryMb} MB (job_submit.lua), so with select/cons_tres a controller runs at most`,
+    `# ${s.slotsPerController} X-Spot jobs at once across all X-Spot partitions.`,
+    "# MaxNodeCount counts static and dynamic nodes: this value leaves room for the fleet's",
+    `# ${s.maxControllers} controllers twice over (an instance refresh); if slurm.conf already sets it, add ${n} to it.`,
+    `MaxNodeCount=${n}`,
+    "# Dynamic nodes are not in the tree: slurmctld talks to each directly (Slurm's advice).",
+    'TreeWidth=65533',
+    '# A controller declares more CPUs (slots) than it has cores.',
+    'SlurmdParameters=config_overrides',
+    `Nodeset=${SLURM_NODESET} Feature=${SLURM_FEATURE}`,
+    "# One partition per X-Spot queue, all on the controllers' nodeset.",
     ...partitions,
     '',
   ].join('\n');
@@ -272,6 +301,48 @@ function lsfQueues(s: SchedulerSettings): string {
     ].join('\n'),
   );
   return ['# X-Spot queues for lsb.queues (rendered by xspot-cdk scheduler render).', ...blocks, ''].join('\n');
+}
+
+/** An IPv4 CIDR as an LSF address range (each octet a number, a range a-b or *). */
+export function lsfAddrRange(cidr: string): string {
+  const [addr, bits] = cidr.split('/');
+  const octets = addr.split('.').map(Number);
+  let left = Number(bits);
+  return octets
+    .map((o) => {
+      const take = Math.max(0, Math.min(8, left));
+      left -= take;
+      if (take === 8) return String(o);
+      if (take === 0) return '*';
+      const size = 2 ** (8 - take);
+      const low = o & ~(size - 1) & 0xff;
+      return `${low}-${low + size - 1}`;
+    })
+    .join('.');
+}
+
+function lsfCluster(s: SchedulerSettings): string {
+  const ranges = s.controllerSubnets.map(lsfAddrRange).join(' ');
+  const floats = Math.max(10, slurmDynamicNodes(s));
+  return [
+    '# X-Spot lines for lsf.cluster.<cluster> (rendered by xspot-cdk scheduler render).',
+    '# Controllers are LSF dynamic hosts: their daemons start at boot and the host joins from the',
+    `# controller subnets (${s.controllerSubnets.join(', ')}); on terminate the host is closed (badmin hclose).`,
+    "# FLOAT_CLIENTS: the fleet's controllers twice over (an instance refresh); raise it if the",
+    '# license allows and other floating clients need it.',
+    'Begin Parameters',
+    `LSF_HOST_ADDR_RANGE=${ranges}`,
+    `FLOAT_CLIENTS_ADDR_RANGE=${ranges}`,
+    `FLOAT_CLIENTS=${floats}`,
+    'End Parameters',
+    '#',
+    '# Host names: if the site runs its own DNS, list every address of the controller subnets in',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: LSF's variable, shown as is
+    '# ${LSF_ENVDIR}/hosts as AWS names them (ip-10-0-1-23 for 10.0.1.23), but do not list the',
+    '# existing cluster nodes there under such generic names (duplicate addresses confuse LSF).',
+    '# Restart all LSF daemons after changing this section (lsadmin reconfig; badmin mbdrestart).',
+    '',
+  ].join('\n');
 }
 
 function lsfConf(): string {
@@ -315,6 +386,7 @@ function renderKind(s: SchedulerSettings, kind: SchedulerKind): RenderedFiles {
       put('esub.site-chain.example', readAsset('lsf/esub.site-chain.example'), 0o755);
       put('lsf.conf.snippet', lsfConf());
       put('lsb.queues.snippet', lsfQueues(s));
+      put('lsf.cluster.snippet', lsfCluster(s));
       put('README.md', fillTemplate('install/README-lsf.md', vars));
       break;
   }

@@ -35,6 +35,10 @@ export interface SchedulerSettings {
   readonly largestWorker: string;
   /** Job slots per controller in the Grid Engine queue / LSF host (at most 80). */
   readonly slotsPerController: number;
+  /** The most controllers the fleet runs at once (controllers.maxCapacity): Slurm MaxNodeCount. */
+  readonly maxControllers: number;
+  /** The controllers' subnets (CIDRs): the LSF dynamic-host address ranges. */
+  readonly controllerSubnets: readonly string[];
   /** Path of the original sbatch/qsub/bsub the wrappers call; per-scheduler default when unset. */
   readonly realSubmitCommand?: string;
   /**
@@ -80,6 +84,8 @@ export const DEFAULT_SCHEDULER_SETTINGS: SchedulerSettings = {
   maxMemoryGb: 768,
   largestWorker: 'r5.24xlarge',
   slotsPerController: 50,
+  maxControllers: 2,
+  controllerSubnets: ['10.0.0.0/24'],
   scriptDir: '$HOME/.xspot/jobs',
   gridEnginePe: 'smp',
   gridEngineHostList: '@xspot',

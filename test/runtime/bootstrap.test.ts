@@ -177,6 +177,65 @@ describe('happy path', () => {
   });
 });
 
+/** conf/runtime.env of a Slurm site (membership on); the node's address fixed for the drop-in. */
+const SLURM = {
+  XSPOT_SCHEDULER: 'slurm',
+  XSPOT_SCHED_SLOTS: '3',
+  XSPOT_SCHED_LAUNCHER_CPUS: '1',
+  XSPOT_SCHED_LAUNCHER_MEMORY_MB: '50',
+  XSPOT_SCHED_NODE_NAME: 'ip-10-0-1-23',
+  XSPOT_SCHED_NODE_ADDR: '10.0.1.23',
+};
+
+describe('scheduler-join (membership; the real Slurm run is test/scheduler/membership-slurm.test.ts)', () => {
+  test('joins Slurm as a dynamic node after xspot check -f and before the launch continues', () => {
+    const s = sandbox({ runtimeEnv: SLURM });
+    const r = s.run('bin/bootstrap.sh');
+    expect(r.status).toBe(0);
+    const order = ['xspot check -f', 'systemctl restart slurmd', `${LIFECYCLE} CONTINUE`, `${SIGNAL} --status SUCCESS`];
+    expect(inOrder(s.calls(), order)).toEqual(order);
+    // the node's options survive restarts: a drop-in replaces ExecStart, its --conf one argument
+    expect(s.read('/etc/systemd/system/slurmd.service.d/xspot-dynamic-node.conf')).toMatch(
+      /^ExecStart=\nExecStart=\S*\/slurmd -D -s -Z -N ip-10-0-1-23 --conf "CPUs=3 RealMemory=150 Feature=xspot NodeAddr=10\.0\.1\.23"$/m,
+    );
+    expect(r.stdout).toContain('Slurm node ip-10-0-1-23 is in service (state IDLE+DYNAMIC_NORM)');
+  });
+
+  test('a second boot (restart) keeps the node and changes nothing', () => {
+    const s = sandbox({ runtimeEnv: SLURM });
+    expect(s.run('bin/bootstrap.sh').status).toBe(0);
+    const before = s.snapshot();
+    s.clearCalls();
+    const r = s.run('bin/bootstrap.sh');
+    expect(r.status).toBe(0);
+    expect(matching(s.calls(), ...MUTATING, 'scontrol update', 'scontrol delete')).toEqual([]);
+    expect(s.snapshot()).toEqual(before);
+    expect(r.stdout).toContain('slurmd runs here');
+  });
+
+  test('no scheduler configured: the step passes and calls nothing', () => {
+    const s = sandbox({ runtimeEnv: { XSPOT_SCHEDULER: 'none' } });
+    const r = s.run('bin/bootstrap.sh');
+    expect(r.status).toBe(0);
+    expect(matching(s.calls(), 'scontrol', 'slurmd', 'systemctl restart slurmd')).toEqual([]);
+    expect(s.read('/var/log/xspot-cdk/scheduler-join.log')).toContain('nothing to join');
+  });
+
+  test.each([
+    ['XSPOT_SCHEDULER', 'pbs', "XSPOT_SCHEDULER='pbs' is not allowed: must be slurm, gridengine, lsf or none"],
+    ['XSPOT_SCHED_SLOTS', '81', "XSPOT_SCHED_SLOTS='81' is not allowed: must be at most 80"],
+    ['XSPOT_SCHED_NODE_NAME', 'a;b', "XSPOT_SCHED_NODE_NAME='a;b' is not allowed"],
+    ['XSPOT_SCHED_NODE_ADDR', '$(id)', "XSPOT_SCHED_NODE_ADDR='$(id)' is not allowed: must be an IP address"],
+  ])('%s=%s fails the step with one line naming it', (key, value, message) => {
+    const s = sandbox({ runtimeEnv: { ...SLURM, [key]: value } });
+    const r = s.run('bin/bootstrap.sh');
+    expect(r.status).not.toBe(0);
+    expect(r.output).toContain(message);
+    expect(r.output).toContain('XSPOT-BOOTSTRAP-FAILED step=scheduler-join');
+    expect(matching(s.calls(), 'systemctl restart slurmd')).toEqual([]);
+  });
+});
+
 describe('a failing step', () => {
   /** How to make each step fail for real: a stand-in that fails, or a bad value or path. */
   interface Failure {
@@ -201,6 +260,7 @@ describe('a failing step', () => {
     { step: 'check', fail: 'xspot check -f' },
     // a directory where the current link must go: the promotion's rename fails for real
     { step: 'promote-images', setup: (s) => s.write('/efs/deploy/images/current/in-the-way', 'x') },
+    { step: 'scheduler-join', opts: { runtimeEnv: SLURM }, fail: 'systemctl restart slurmd' },
   ];
 
   test('covers every boot step', () => {

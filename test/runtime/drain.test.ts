@@ -100,6 +100,83 @@ describe('bin/drain.sh', () => {
   });
 });
 
+/** conf/runtime.env of a Slurm site with membership on (scheduler-leave.sh drains and removes). */
+const SLURM = {
+  XSPOT_SCHEDULER: 'slurm',
+  XSPOT_SCHED_SLOTS: '3',
+  XSPOT_SCHED_NODE_NAME: 'ip-10-0-1-23',
+  XSPOT_SCHED_NODE_ADDR: '10.0.1.23',
+};
+const CLOSE = 'scontrol update nodename=ip-10-0-1-23 state=drain reason=xspot-cdk: controller leaving';
+const REMOVE = 'scontrol delete nodename=ip-10-0-1-23';
+
+describe('bin/drain.sh with scheduler membership (Slurm)', () => {
+  /** A controller that joined: its slurmd runs (stub state) and slurmctld knows the node. */
+  const joined = (opts: SandboxOptions = {}) => {
+    const s = sandbox({ ...opts, runtimeEnv: { ...SLURM, ...opts.runtimeEnv } });
+    s.setState('active/slurmd', '');
+    return s;
+  };
+
+  test('terminate: closes, waits for containers and then for jobs, removes the node, then CONTINUE', () => {
+    const s = joined();
+    s.setState('docker_ps', '1');
+    s.setState('squeue_jobs', '2');
+    const r = s.run('bin/drain.sh');
+    expect(r.status).toBe(0);
+    const calls = s.calls();
+    const expected = [
+      CLOSE,
+      'docker ps -q',
+      'squeue',
+      'squeue',
+      'squeue',
+      'systemctl disable --now slurmd',
+      REMOVE,
+      logSync(s),
+      CONTINUE,
+    ];
+    expect(
+      inOrder(
+        calls.map((c) => (c.startsWith('squeue') ? 'squeue' : c)),
+        expected,
+      ),
+    ).toEqual(expected);
+    expect(r.stdout).toMatch(/1 job\(s\) run on ip-10-0-1-23[\s\S]*no job runs on ip-10-0-1-23[\s\S]*removed/);
+  });
+
+  test('jobs still running at the timeout: the node stays closed and registered; the lifecycle still ends', () => {
+    const s = joined();
+    s.setState('squeue_jobs', '100000');
+    const r = s.run('bin/drain.sh', ['--timeout', '1'], { XSPOT_POLL_SECONDS: '0.2' });
+    expect(r.status).toBe(0);
+    expect(matching(s.calls(), REMOVE)).toEqual([]);
+    expect(r.output).toContain('the node stays closed but registered in slurm');
+    expect(matching(s.calls(), CONTINUE)).toHaveLength(1);
+  });
+
+  test('--no-lifecycle (fleet drain) closes but keeps the node; undrain reopens it', () => {
+    const s = joined();
+    expect(s.run('bin/drain.sh', ['--no-lifecycle']).status).toBe(0);
+    expect(matching(s.calls(), CLOSE)).toHaveLength(1);
+    expect(matching(s.calls(), REMOVE, 'systemctl disable', 'aws autoscaling')).toEqual([]);
+    s.clearCalls();
+    const r = s.run('bin/undrain.sh');
+    expect(r.status).toBe(0);
+    expect(matching(s.calls(), 'scontrol update')).toEqual(['scontrol update nodename=ip-10-0-1-23 state=resume']);
+    expect(r.stdout).toContain('drained by an earlier leave');
+  });
+
+  test("undrain leaves a site admin's drain alone", () => {
+    const s = joined();
+    s.setState('slurm_drain', 'disk replacement');
+    const r = s.run('bin/undrain.sh');
+    expect(r.status).toBe(0);
+    expect(matching(s.calls(), 'scontrol update')).toEqual([]);
+    expect(r.stdout).toContain("drained by the site (reason 'disk replacement'): left drained");
+  });
+});
+
 describe('bin/undrain.sh', () => {
   test('runs the configured undrain command', () => {
     const s = sandbox();

@@ -32,6 +32,8 @@ export const STUBBED = [
   'pvcreate',
   'rpm',
   'scontrol',
+  'slurmd',
+  'squeue',
   'systemctl',
   'tar',
   'umount',
@@ -54,6 +56,7 @@ export const BOOT_STEPS = [
   'log-sync',
   'check',
   'promote-images',
+  'scheduler-join',
 ] as const;
 
 export type Values = Record<string, string>;

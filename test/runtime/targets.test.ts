@@ -29,6 +29,7 @@ describe('Makefile', () => {
     'log-sync': 'scripts/install-log-sync.sh',
     check: 'scripts/check.sh',
     'promote-images': 'scripts/promote-images.sh',
+    'scheduler-join': 'scripts/scheduler-join.sh',
   };
   const guideTargets: [string, string][] = [
     ['check-config', 'scripts/check-config.sh'],

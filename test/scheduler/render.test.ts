@@ -10,7 +10,12 @@ import { runSchedulerRender } from '../../lib/cli/scheduler';
 import { checkConfigText, loadConfig } from '../../lib/config/load';
 import { UserError } from '../../lib/errors';
 import { largestWorker, schedulerBundle, schedulerSettingsFromConfig } from '../../lib/scheduler';
-import { renderSchedulerFiles, replaceConfigBlock, validateSchedulerSettings } from '../../lib/scheduler/render';
+import {
+  lsfAddrRange,
+  renderSchedulerFiles,
+  replaceConfigBlock,
+  validateSchedulerSettings,
+} from '../../lib/scheduler/render';
 import { DEFAULT_SCHEDULER_SETTINGS, type SchedulerSettings } from '../../lib/scheduler/types';
 import { run, tempDir } from './helpers';
 
@@ -132,6 +137,64 @@ describe('renderSchedulerFiles', () => {
       'a\n# BEGIN CONFIGURATION x\nnew\n# END CONFIGURATION\nb',
     );
     expect(() => replaceConfigBlock('no block', '#', 'x', 'f')).toThrow(/no BEGIN\/END CONFIGURATION block/);
+  });
+});
+
+describe('membership lines (controllers join by themselves; nothing names a host)', () => {
+  test('slurm.conf: a nodeset by feature behind every X-Spot partition, room for a refresh, no placeholders', () => {
+    const conf = renderSchedulerFiles(
+      { ...S, queues: ['xspot', 'chipspot'], maxControllers: 5, slotsPerController: 7 },
+      ['slurm'],
+    )['slurm/slurm.conf.snippet'].content;
+    const settings = conf.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+    expect(settings).toEqual([
+      'JobSubmitPlugins=lua',
+      'MaxNodeCount=10',
+      'TreeWidth=65533',
+      'SlurmdParameters=config_overrides',
+      'Nodeset=xspot_controllers Feature=xspot',
+      'PartitionName=xspot Nodes=xspot_controllers MaxTime=INFINITE State=UP OverSubscribe=NO',
+      'PartitionName=chipspot Nodes=xspot_controllers MaxTime=INFINITE State=UP OverSubscribe=NO',
+    ]);
+    expect(conf).not.toMatch(/<|>|\{\{/);
+    // the slots are the node's CPUs: what a controller declares when it joins
+    expect(conf).toContain('CPUs=7 RealMemory=350 Feature=xspot');
+  });
+
+  test.each([
+    ['10.0.1.0/24', '10.0.1.*'],
+    ['10.0.0.0/16', '10.0.*.*'],
+    ['10.0.16.0/20', '10.0.16-31.*'],
+    ['10.0.1.128/25', '10.0.1.128-255'],
+    ['172.31.7.9/32', '172.31.7.9'],
+    ['10.0.0.0/8', '10.*.*.*'],
+  ])('LSF address range of %s is %s', (cidr, range) => {
+    expect(lsfAddrRange(cidr)).toBe(range);
+  });
+
+  test("lsf.cluster Parameters: the guide's three keys from the controller subnets", () => {
+    const text = renderSchedulerFiles({ ...S, controllerSubnets: ['10.0.1.0/24', '10.0.16.0/20'], maxControllers: 8 }, [
+      'lsf',
+    ])['lsf/lsf.cluster.snippet'].content;
+    const block = /Begin Parameters\n([\s\S]*?)\nEnd Parameters/.exec(text)?.[1];
+    expect(block?.split('\n')).toEqual([
+      'LSF_HOST_ADDR_RANGE=10.0.1.* 10.0.16-31.*',
+      'FLOAT_CLIENTS_ADDR_RANGE=10.0.1.* 10.0.16-31.*',
+      'FLOAT_CLIENTS=16',
+    ]);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: LSF's variable in the rendered text
+    expect(text).toContain('${LSF_ENVDIR}/hosts');
+  });
+
+  test.each([
+    [
+      'a subnet that is not a CIDR',
+      { controllerSubnets: ['10.0.1.0'] },
+      /^scheduler\.controllerSubnets\[0\]: "10\.0\.1\.0" is not allowed/,
+    ],
+    ['no controllers', { maxControllers: 0 }, /maxControllers/],
+  ])('refuses %s', (_what, bad, message) => {
+    expect(() => validateSchedulerSettings({ ...S, ...bad })).toThrow(message);
   });
 });
 

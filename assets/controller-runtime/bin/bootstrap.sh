@@ -4,7 +4,9 @@
 # /opt/xspot-cdk/releases/<version>/. Runs these steps in order, each a Makefile target and each
 # idempotent (so a second run changes nothing):
 #   check-config lifecycle-watch mount-remote docker-storage controller install-config deploy
-#   post-docker log-sync check promote-images
+#   post-docker log-sync check promote-images scheduler-join
+# (scheduler-join: the controller becomes a member of the site's scheduler once xspot check -f
+# passed, before the launch lifecycle action completes; docs/scheduler.md, "Membership".)
 # Sends a launch lifecycle heartbeat every XSPOT_HEARTBEAT_SECONDS meanwhile. On success:
 # complete-lifecycle-action CONTINUE, then the CloudFormation creation signal SUCCESS. When step S
 # fails: tag the instance xspot:bootstrap-failed-step=S, print `XSPOT-BOOTSTRAP-FAILED step=S` to
@@ -21,7 +23,7 @@ set -euo pipefail
 XSPOT_STEP=bootstrap
 with_log bootstrap "$@"
 
-STEPS=(check-config lifecycle-watch mount-remote docker-storage controller install-config deploy post-docker log-sync check promote-images)
+STEPS=(check-config lifecycle-watch mount-remote docker-storage controller install-config deploy post-docker log-sync check promote-images scheduler-join)
 
 step_script() {
   case "$1" in
