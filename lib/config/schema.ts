@@ -368,8 +368,9 @@ const AcknowledgementSchema = z.strictObject({
 export const ConfigSchema = z.strictObject({
   example: z
     .string()
-    .regex(/^config\/[a-z0-9-]+\.yaml$/, {
-      message: 'must be the path of an example under config/, such as config/default.yaml',
+    .regex(/^config\/(examples\/)?[a-z0-9-]+\.yaml$/, {
+      message:
+        'must be the path of an example under config/, such as config/default.yaml or config/examples/gridengine.yaml',
     })
     .optional()
     .describe(

@@ -31,12 +31,14 @@ export function loadFromText(
 export function buildApp(
   text: string | object = DEFAULT_YAML,
   appProps: ConstructorParameters<typeof App>[0] = {},
+  /** The config's own path (for `example:` and relative hook paths). @default config/test.yaml */
+  file?: string,
 ): {
   app: App;
   stacks: XspotStacks;
   loaded: LoadedConfig;
 } {
-  const loaded = loadFromText(text);
+  const loaded = loadFromText(text, file);
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'xspot-cdk-test-'));
   const app = new App({ outdir, ...appProps, context: { ...CDK_CONTEXT, ...(appProps?.context ?? {}) } });
   const stacks = buildXspotApp(app, loaded);
