@@ -371,6 +371,21 @@ describe('controller', () => {
     expect(s.calls().join('\n')).not.toContain('kernel-4.19.49_xcontainer');
   });
 
+  test("the guide's manual path: make controller leaves /etc/xspot and the post-docker unit ready", () => {
+    const s = sandbox();
+    const r = s.make('controller');
+    expect(r.status).toBe(0);
+    expect(s.read('/etc/xspot/config/config.toml')).toBe(
+      s.read(`/opt/xspot-cdk/releases/${s.version}/conf/config.toml`),
+    );
+    expect(s.exists('/etc/xspot/scripts/startup.sh')).toBe(true);
+    expect(s.read('/etc/systemd/system/post-docker.service')).toContain('post-docker.sh');
+    expect(matching(s.calls(), 'systemctl enable post-docker', 'systemctl start post-docker')).toEqual([
+      'systemctl enable post-docker.service',
+    ]);
+    expect(r.output).toContain('next: systemctl start post-docker');
+  });
+
   test('checks the repository signature when a key is configured', () => {
     const s = sandbox({ runtimeEnv: { XSPOT_REPO_GPGKEY_URL: 'https://packages.example.com/xspot/RPM-GPG-KEY' } });
     expect(s.run('scripts/controller.sh').status).toBe(0);
@@ -588,6 +603,8 @@ describe('images: image-folder, base, build-image, deploy, post-docker', () => {
     expect(t.make('image-folder').status).toBe(0);
     const staged = readLink(t, '/efs/deploy/images/staging');
     setEnvCfg(t, 'XSPOT_RPM_VERSION', 'xspot-1.4.0.0_0a0b0c0d.el7'); // staging keyed by the old release
+    // a real new release is a new runtime version: it publishes beside the old one
+    fs.rmSync(t.path('/efs/deploy/scripts'), { recursive: true });
     for (const f of ['docker-base.tar', 'docker-base.tar.id'])
       t.write(`/efs/deploy/images/${staged}/${f}`, 'sha256:x\n');
     const d = t.make('deploy');
@@ -688,6 +705,22 @@ describe('sync-config-preview / sync-config', () => {
     expect(s.make('sync-config-preview').stdout).toContain('/etc/xspot matches conf/');
   });
 
+  test('make deploy after make sync-config refuses instead of publishing nothing', () => {
+    const s = sandbox();
+    expect(s.run('scripts/install-config.sh').status).toBe(0);
+    expect(s.make('deploy').status).toBe(0);
+    s.write('/etc/xspot/config/dockerWrapper.toml', 'log_level = "debug"\n');
+    expect(s.make('sync-config').status).toBe(0);
+    const r = s.make('deploy');
+    expect(r.status).not.toBe(0);
+    expect(r.output).toContain(`differs from the published /efs/deploy/scripts/${s.version}/conf`);
+    expect(r.output).toContain('Port the changes');
+    expect(s.read('/var/log/xspot-cdk/deploy.conf.diff')).toContain('dockerWrapper.toml');
+    // the way back the message names
+    fs.cpSync(s.path(`/efs/deploy/scripts/${s.version}/conf`), path.join(s.release, 'conf'), { recursive: true });
+    expect(s.make('deploy').status).toBe(0);
+  });
+
   test('refuses to change a published release', () => {
     const s = sandbox();
     expect(s.run('scripts/install-config.sh').status).toBe(0);
@@ -756,5 +789,9 @@ describe('upgrade', () => {
     const r = s.make('upgrade');
     expect(r.status).toBe(0);
     expect(matching(s.calls(), 'yum -y --setopt', 'yum -y downgrade', 'xspot restart', 'exorun')).toEqual([]);
+    // the next steps are the guide's upgrade steps, in its order
+    expect(r.output).toMatch(
+      /make sync-config-preview, make sync-config, make deploy, then systemctl restart post-docker.*make check promote-images/,
+    );
   });
 });

@@ -98,6 +98,8 @@ if [ "$budget" -gt 120 ]; then budget=$((budget - 60)); fi
 remaining() { echo $((budget - SECONDS)); }
 
 log "bootstrap of release $XSPOT_RUNTIME_VERSION: ${STEPS[*]}"
+# the steps run install-config and post-docker themselves: `controller` leaves them to them
+export XSPOT_IN_BOOTSTRAP=1
 start_heartbeats
 for step in "${STEPS[@]}"; do
   log "step $step: start"

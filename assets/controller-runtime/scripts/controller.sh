@@ -5,6 +5,9 @@
 # installs it) - from the X-Spot yum repository (XSPOT_REPO_URL in conf/runtime.env), plus Docker
 # (XSPOT_DOCKER_PACKAGE, from the OS repositories); verify each with `rpm -q`; enable and start
 # docker. A configured version that differs from the installed one is upgraded or downgraded to.
+# Then, so that the guide's `make controller; systemctl start post-docker` gives a working
+# controller: install-config (X-Spot's configuration in /etc/xspot) and the post-docker unit,
+# installed and enabled but not started.
 # Idempotent: yum runs only for packages `rpm -q` does not find.
 # Usage: controller.sh
 # Log: /var/log/xspot-cdk/controller.log
@@ -54,4 +57,13 @@ done
 
 enable_unit docker.service
 start_unit docker.service
-log "done"
+# The guide's manual path is `make controller` then `systemctl start post-docker`: leave the node
+# ready for it - X-Spot's configuration in /etc/xspot and the post-docker unit installed.
+# (The boot runs both as steps of their own: XSPOT_IN_BOOTSTRAP=1.)
+if [ "${XSPOT_IN_BOOTSTRAP:-}" = 1 ]; then
+  log "done"
+  exit 0
+fi
+"$BASH" "$XSPOT_SCRIPTS/install-config.sh"
+"$BASH" "$XSPOT_SCRIPTS/start-post-docker.sh" --install-only
+log "done; next: systemctl start post-docker (loads the images; journalctl -u post-docker -f)"

@@ -8,6 +8,8 @@
 # "finalizes the validated image": when IMAGE_DEPLOY_DIR/staging holds every image of
 # IMAGE_NAME_LIST, IMAGE_DEPLOY_DIR/current is switched to it.
 # Idempotent: an already published version is left as it is; links are switched only if needed.
+# Refuses when this release's conf/ differs from the published copy (make sync-config changed it):
+# publishing nothing while saying "done" would leave every other controller on the old files.
 # Usage: deploy.sh
 # Log: /var/log/xspot-cdk/deploy.log
 set -euo pipefail
@@ -24,6 +26,9 @@ dest="$base/$version"
 mkdir -p "$base"
 
 if [ -f "$dest/$MARKER" ]; then
+  if [ "$XSPOT_HOME" != "$dest" ] && [ -d "$dest/conf" ] && ! diff -rq "$XSPOT_CONF" "$dest/conf" >"$LOG_DIR/deploy.conf.diff" 2>&1; then
+    die "this release's conf/ differs from the published $SCRIPT_DEPLOY_DIR/$version/conf (make sync-config copied /etc/xspot changes into it; the files: ${LOG_DIR#"$R"}/deploy.conf.diff): a published release is immutable and every controller boots from the deployment config, so nothing would reach the other controllers. Port the changes (${LOG_DIR#"$R"}/sync-config.diff) into the deployment config, then cdk deploy and xspot-cdk fleet upgrade; or undo them here: cp -a $SCRIPT_DEPLOY_DIR/$version/conf/. ${XSPOT_CONF#"$R"}/ && make install-config"
+  fi
   log "release $version is already published in $SCRIPT_DEPLOY_DIR"
 else
   tmp="$base/.$version.tmp.$$"

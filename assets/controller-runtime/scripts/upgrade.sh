@@ -29,8 +29,7 @@ if [ "$n" -gt 0 ]; then
 fi
 
 before="$(missing_packages "$XSPOT_RPM_VERSION" "$CLI_WRAPPER_VERSION" "$XSPOT_PLATFORM" "$XSPOT_GUEST_KERNEL")"
-"$BASH" "$XSPOT_SCRIPTS/controller.sh"
-"$BASH" "$XSPOT_SCRIPTS/install-config.sh"
+"$BASH" "$XSPOT_SCRIPTS/controller.sh" # packages, then install-config and the post-docker unit
 if [ -n "$before" ]; then
   log "packages changed: restarting X-Spot"
   xspot restart
