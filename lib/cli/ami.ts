@@ -14,27 +14,19 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/load';
 import { ALLOW } from '../config/patterns';
 import type { XspotConfig } from '../config/resolve';
-import { type Clock, type Output, realClock } from '../ops/fleet';
+import type { Clock, Output } from '../ops/fleet';
 import { duration } from '../ops/fleet-format';
-import {
-  type AmiClients,
-  type AmiContext,
-  amiIdOf,
-  type BuildProgress,
-  barBuildProgress,
-  createAmiClients,
-  failureDetails,
-  latestAvailable,
-  lineBuildProgress,
-  listWorkerImages,
-  renderImageList,
-  resolveWorkerImageStack,
-  shortDate,
-  startBuild,
-  waitForImage,
-} from '../ops/imagebuilder';
+import type { AmiClients, AmiContext, BuildProgress } from '../ops/imagebuilder';
 import { type CommonOptions, positiveNumber, stdio, withCommon } from './common';
 import { UserError } from './errors';
+
+/** The Image Builder operations and their AWS SDK clients, loaded when an action runs (not for --help). */
+function ops() {
+  return {
+    ...(require('../ops/fleet') as typeof import('../ops/fleet')),
+    ...(require('../ops/imagebuilder') as typeof import('../ops/imagebuilder')),
+  };
+}
 
 /** Seams for tests; the defaults talk to AWS and the terminal. */
 export interface AmiCliDeps {
@@ -52,11 +44,17 @@ function makeContext(
   const { config, path } = (deps.loadConfig ?? loadConfig)(opts.config);
   const region = opts.region ?? config.deployment.region;
   if (!ALLOW.region.pattern.test(region)) throw new UserError(`--region '${region}' is not ${ALLOW.region.allowed}`);
-  const clients = (deps.clients ?? createAmiClients)({ region, profile: opts.profile });
+  const clients = (deps.clients ?? ops().createAmiClients)({ region, profile: opts.profile });
   return {
     config,
     configPath: path,
-    ctx: { deployment: config.deployment.name, region, clients, clock: deps.clock ?? realClock, io: deps.io ?? stdio },
+    ctx: {
+      deployment: config.deployment.name,
+      region,
+      clients,
+      clock: deps.clock ?? ops().realClock,
+      io: deps.io ?? stdio,
+    },
   };
 }
 
@@ -86,8 +84,8 @@ export function registerAmiCommands(program: Command, deps: AmiCliDeps = {}): vo
     .option('--poll-seconds <n>', 'seconds between status polls', positiveNumber('--poll-seconds'), 30)
     .action(async (opts: CommonOptions & { wait?: boolean; timeout: number; pollSeconds: number }) => {
       const { ctx, config, configPath } = makeContext(opts, deps);
-      const stack = await resolveWorkerImageStack(ctx);
-      const arn = await startBuild(ctx, stack);
+      const stack = await ops().resolveWorkerImageStack(ctx);
+      const arn = await ops().startBuild(ctx, stack);
       ctx.io.err(`started ${arn}`);
       if (!opts.wait) {
         ctx.io.out(arn);
@@ -98,8 +96,8 @@ export function registerAmiCommands(program: Command, deps: AmiCliDeps = {}): vo
       const progress =
         deps.progress?.() ??
         (process.stderr.isTTY
-          ? barBuildProgress(process.stderr)
-          : lineBuildProgress(
+          ? ops().barBuildProgress(process.stderr)
+          : ops().lineBuildProgress(
               (l) => ctx.io.err(l),
               () => ctx.clock.now(),
             ));
@@ -111,9 +109,9 @@ export function registerAmiCommands(program: Command, deps: AmiCliDeps = {}): vo
         process.exit(130);
       };
       process.once('SIGINT', onSigint);
-      let image: Awaited<ReturnType<typeof waitForImage>>;
+      let image: Awaited<ReturnType<typeof import('../ops/imagebuilder').waitForImage>>;
       try {
-        image = await waitForImage(ctx, arn, {
+        image = await ops().waitForImage(ctx, arn, {
           pollSeconds: opts.pollSeconds,
           timeoutSeconds: opts.timeout * 60,
           progress,
@@ -124,7 +122,7 @@ export function registerAmiCommands(program: Command, deps: AmiCliDeps = {}): vo
       }
       const status = image.state?.status ?? 'UNKNOWN';
       const took = duration(ctx.clock.now().getTime() - started);
-      const amiId = amiIdOf(image, ctx.region);
+      const amiId = ops().amiIdOf(image, ctx.region);
       if (status === 'AVAILABLE' && amiId) {
         ctx.io.err(`worker image available after ${took}`);
         ctx.io.out(amiId);
@@ -133,7 +131,7 @@ export function registerAmiCommands(program: Command, deps: AmiCliDeps = {}): vo
         return;
       }
       ctx.io.err(`worker image build ${status} after ${took}: ${arn}`);
-      for (const line of await failureDetails(ctx, image, stack)) ctx.io.err(`  ${line}`);
+      for (const line of await ops().failureDetails(ctx, image, stack)) ctx.io.err(`  ${line}`);
       process.exitCode = 1;
     });
 
@@ -142,10 +140,10 @@ export function registerAmiCommands(program: Command, deps: AmiCliDeps = {}): vo
     .option('--json', 'print the images as JSON')
     .action(async (opts: CommonOptions & { json?: boolean }) => {
       const { ctx, config } = makeContext(opts, deps);
-      const stack = await resolveWorkerImageStack(ctx);
-      const rows = await listWorkerImages(ctx, stack);
+      const stack = await ops().resolveWorkerImageStack(ctx);
+      const rows = await ops().listWorkerImages(ctx, stack);
       if (opts.json) ctx.io.out(JSON.stringify(rows, null, 2));
-      else for (const line of renderImageList(rows, config.workers.ami)) ctx.io.out(line);
+      else for (const line of ops().renderImageList(rows, config.workers.ami)) ctx.io.out(line);
       process.exitCode = 0;
     });
 
@@ -153,14 +151,14 @@ export function registerAmiCommands(program: Command, deps: AmiCliDeps = {}): vo
     .description('The newest available worker AMI id, and the workers.ami line to put in the config')
     .action(async (opts: CommonOptions) => {
       const { ctx, config, configPath } = makeContext(opts, deps);
-      const stack = await resolveWorkerImageStack(ctx);
-      const latest = latestAvailable(await listWorkerImages(ctx, stack));
+      const stack = await ops().resolveWorkerImageStack(ctx);
+      const latest = ops().latestAvailable(await ops().listWorkerImages(ctx, stack));
       if (!latest?.amiId) {
         throw new UserError(`no available worker image in ${ctx.region} yet; run 'xspot-cdk ami build --wait'`);
       }
       ctx.io.out(latest.amiId);
       ctx.io.out(`workers.ami: ${latest.amiId}`);
-      ctx.io.err(`built ${shortDate(latest.created)}${latest.platform ? ` with ${latest.platform}` : ''}`);
+      ctx.io.err(`built ${ops().shortDate(latest.created)}${latest.platform ? ` with ${latest.platform}` : ''}`);
       nextSteps(ctx.io, latest.amiId, config, configPath);
       process.exitCode = 0;
     });

@@ -12,7 +12,6 @@ import { checkConfigFile, loadConfig } from '../config/load';
 import { configJsonSchema, renderConfigReference } from '../config/reference';
 import { withCommon } from './common';
 import { UserError } from './errors';
-import { runLiveCheck } from './live-check';
 
 type Out = (line: string) => void;
 const stdout: Out = (l) => process.stdout.write(`${l}\n`);
@@ -93,6 +92,8 @@ export function registerConfigCommands(program: Command): void {
     .action(async (opts: { config?: string; live?: boolean; region?: string; profile?: string }) => {
       let code = runCheckConfig(opts.config);
       if (opts.live) {
+        // the AWS SDK is loaded only for --live
+        const { runLiveCheck } = require('./live-check') as typeof import('./live-check');
         const liveCode = await runLiveCheck(
           { configPath: opts.config, region: opts.region, profile: opts.profile },
           stdout,

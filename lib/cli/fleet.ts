@@ -19,20 +19,22 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/load';
 import { ALLOW } from '../config/patterns';
 import type { XspotConfig } from '../config/resolve';
-import {
-  type Clock,
-  createFleetClients,
-  type FleetClients,
-  type FleetContext,
-  type Output,
-  realClock,
-} from '../ops/fleet';
-import { barProgress, lineProgress, type RefreshProgress } from '../ops/fleet-progress';
-import { runCheck, runDrain, runUndrain } from '../ops/fleet-ssm';
-import { gatherFleetStatus, renderFleetStatus } from '../ops/fleet-status';
-import { runStopRefresh, runUpgrade, type UpgradeUi } from '../ops/fleet-upgrade';
+import type { Clock, FleetClients, FleetContext, Output } from '../ops/fleet';
+import type { RefreshProgress } from '../ops/fleet-progress';
+import type { UpgradeUi } from '../ops/fleet-upgrade';
 import { type CommonOptions, positiveNumber, stdio, withCommon } from './common';
 import { UserError } from './errors';
+
+/** The fleet operations and their AWS SDK clients, loaded when an action runs (not for --help). */
+function ops() {
+  return {
+    ...(require('../ops/fleet') as typeof import('../ops/fleet')),
+    ...(require('../ops/fleet-progress') as typeof import('../ops/fleet-progress')),
+    ...(require('../ops/fleet-ssm') as typeof import('../ops/fleet-ssm')),
+    ...(require('../ops/fleet-status') as typeof import('../ops/fleet-status')),
+    ...(require('../ops/fleet-upgrade') as typeof import('../ops/fleet-upgrade')),
+  };
+}
 
 /** Seams for tests; the defaults talk to AWS and the terminal. */
 export interface FleetCliDeps {
@@ -53,14 +55,14 @@ function makeContext(opts: CommonOptions, deps: FleetCliDeps): { ctx: FleetConte
   if (!ALLOW.region.pattern.test(region)) {
     throw new UserError(`--region '${region}' is not ${ALLOW.region.allowed}`);
   }
-  const clients = (deps.clients ?? createFleetClients)({ region, profile: opts.profile });
+  const clients = (deps.clients ?? ops().createFleetClients)({ region, profile: opts.profile });
   return {
     config,
     ctx: {
       deployment: config.deployment.name,
       region,
       clients,
-      clock: deps.clock ?? realClock,
+      clock: deps.clock ?? ops().realClock,
       io: deps.io ?? stdio,
     },
   };
@@ -93,8 +95,8 @@ function upgradeUi(deps: FleetCliDeps, ctx: FleetContext): UpgradeUi {
   const progress =
     deps.progress?.() ??
     (process.stderr.isTTY
-      ? barProgress(process.stderr)
-      : lineProgress(
+      ? ops().barProgress(process.stderr)
+      : ops().lineProgress(
           (l) => ctx.io.err(l),
           () => ctx.clock.now(),
         ));
@@ -133,9 +135,9 @@ export function registerFleetCommands(program: Command, deps: FleetCliDeps = {})
     .option('--json', 'print the status as JSON')
     .action(async (opts: CommonOptions & { json?: boolean }) => {
       const { ctx } = makeContext(opts, deps);
-      const status = await gatherFleetStatus(ctx);
+      const status = await ops().gatherFleetStatus(ctx);
       if (opts.json) ctx.io.out(JSON.stringify(status, null, 2));
-      else for (const line of renderFleetStatus(status, ctx.clock.now())) ctx.io.out(line);
+      else for (const line of ops().renderFleetStatus(status, ctx.clock.now())) ctx.io.out(line);
       process.exitCode = 0;
     });
 
@@ -164,9 +166,9 @@ export function registerFleetCommands(program: Command, deps: FleetCliDeps = {})
         const ui = upgradeUi(deps, ctx);
         const o = { wait: opts.wait === true, yes: opts.yes === true, pollSeconds: opts.pollSeconds };
         process.exitCode = await followable(ui, ctx.io, () => {
-          if (opts.cancel) return runStopRefresh(ctx, 'cancel', o, ui);
-          if (opts.rollback) return runStopRefresh(ctx, 'rollback', o, ui);
-          return runUpgrade(ctx, o, ui);
+          if (opts.cancel) return ops().runStopRefresh(ctx, 'cancel', o, ui);
+          if (opts.rollback) return ops().runStopRefresh(ctx, 'rollback', o, ui);
+          return ops().runUpgrade(ctx, o, ui);
         });
       },
     );
@@ -203,14 +205,14 @@ export function registerFleetCommands(program: Command, deps: FleetCliDeps = {})
     )
     .action(async (instance: string, opts: DrainCli) => {
       const { ctx, config } = makeContext(opts, deps);
-      process.exitCode = await runDrain(ctx, instance, drainOpts(opts, config));
+      process.exitCode = await ops().runDrain(ctx, instance, drainOpts(opts, config));
     });
 
   drainOptions(fleet.command('undrain').argument('<instance>', 'controller instance id (i-...)'))
     .description('Put a drained controller back into service (the scheduler sends it jobs again)')
     .action(async (instance: string, opts: DrainCli) => {
       const { ctx, config } = makeContext(opts, deps);
-      process.exitCode = await runUndrain(ctx, instance, drainOpts(opts, config));
+      process.exitCode = await ops().runUndrain(ctx, instance, drainOpts(opts, config));
     });
 
   withCommon(fleet.command('check'))
@@ -221,7 +223,7 @@ export function registerFleetCommands(program: Command, deps: FleetCliDeps = {})
     .option('--poll-seconds <n>', 'seconds between result polls', positiveNumber('--poll-seconds'), 10)
     .action(async (opts: CommonOptions & { timeout: number; pollSeconds: number }) => {
       const { ctx, config } = makeContext(opts, deps);
-      process.exitCode = await runCheck(ctx, {
+      process.exitCode = await ops().runCheck(ctx, {
         exorunPath: config.scheduler.exorunPath,
         timeoutSeconds: Math.round(opts.timeout * 60),
         pollSeconds: opts.pollSeconds,

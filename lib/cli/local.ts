@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load';
 import type { Output } from '../ops/fleet';
-import { type LocalDeployment, type LocalDeployOptions, runLocalDeploy, type StepContext } from '../ops/local-deploy';
+import type { LocalDeployment, LocalDeployOptions, StepContext } from '../ops/local-deploy';
 import { stdio } from './common';
 import { UserError } from './errors';
 
@@ -112,7 +112,7 @@ export function registerLocalCommands(program: Command, deps: LocalCliDeps = {})
       const handlers = SIGNALS.map((sig) => [sig, () => handler(sig)] as const);
       for (const [sig, h] of handlers) signals.on(sig, h);
       try {
-        await (deps.run ?? runLocalDeploy)(
+        await (deps.run ?? (require('../ops/local-deploy') as typeof import('../ops/local-deploy')).runLocalDeploy)(
           {
             deployment,
             ...(then ? { update: then } : {}),
