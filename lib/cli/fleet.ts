@@ -1,7 +1,7 @@
 /**
  * `xspot-cdk fleet ...`: operate the controller fleet of a deployed stack.
  *
- *   fleet status  [--json]                       controllers, versions, refresh in progress
+ *   fleet status  [--json] [--scheduler]         controllers, versions, refresh in progress, scheduler membership
  *   fleet upgrade [--wait] [--yes]               instance refresh with the stack's preferences
  *   fleet upgrade --cancel | --rollback [--wait]
  *   fleet drain   INSTANCE [--standby] [--keep-capacity] [--timeout MIN] [--no-wait]
@@ -133,9 +133,16 @@ export function registerFleetCommands(program: Command, deps: FleetCliDeps = {})
   withCommon(fleet.command('status'))
     .description('Controllers (instance, AZ, state, health, launch template version, uptime) and any instance refresh')
     .option('--json', 'print the status as JSON')
-    .action(async (opts: CommonOptions & { json?: boolean }) => {
+    .option(
+      '--scheduler',
+      "also read each controller's scheduler membership through SSM Run Command (registered, draining, missing) and flag InService controllers the scheduler cannot use",
+    )
+    .action(async (opts: CommonOptions & { json?: boolean; scheduler?: boolean }) => {
       const { ctx } = makeContext(opts, deps);
-      const status = await ops().gatherFleetStatus(ctx);
+      const status = await ops().gatherFleetStatus(
+        ctx,
+        opts.scheduler ? { scheduler: { timeoutSeconds: 120, pollSeconds: 2 } } : {},
+      );
       if (opts.json) ctx.io.out(JSON.stringify(status, null, 2));
       else for (const line of ops().renderFleetStatus(status, ctx.clock.now())) ctx.io.out(line);
       process.exitCode = 0;

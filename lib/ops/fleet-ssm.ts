@@ -77,6 +77,74 @@ export function checkCommands(exorunPath: string): string[] {
   ];
 }
 
+/** The line scripts/scheduler-state.sh prints (docs/controller-runtime.md). */
+const SCHED_LINE =
+  /^XSPOT-SCHEDULER scheduler=(slurm|gridengine|lsf|none) node=(\S*) state=(registered|draining|down|missing|unknown|none) jobs=(\d+)$/m;
+
+export function schedulerStateCommands(): string[] {
+  return ['set -eu', ...RUNTIME_LOCATE, 'exec /bin/bash "$d/scripts/scheduler-state.sh"'];
+}
+
+/** A controller's membership as its own scheduler-state.sh reports it. */
+export interface SchedulerState {
+  readonly scheduler: string;
+  readonly node: string;
+  /** registered | draining | down | missing | unknown | none (no scheduler configured) */
+  readonly state: string;
+  readonly jobs: number;
+}
+
+export function parseSchedulerState(stdout: string): SchedulerState | undefined {
+  const m = SCHED_LINE.exec(stdout);
+  if (!m) return undefined;
+  return { scheduler: m[1], node: m[2], state: m[3], jobs: Number(m[4]) };
+}
+
+/** Either the state, or why it could not be read. */
+export type SchedulerRead = { readonly state: SchedulerState } | { readonly unreadable: string };
+
+/**
+ * Reads each controller's scheduler membership through SSM Run Command, one command per
+ * instance (an instance that SSM cannot reach fails alone). Never throws for one controller:
+ * what could not be read says why.
+ */
+export async function readSchedulerStates(
+  ctx: FleetContext,
+  instanceIds: readonly string[],
+  opts: { readonly timeoutSeconds: number; readonly pollSeconds: number },
+): Promise<Map<string, SchedulerRead>> {
+  const out = new Map<string, SchedulerRead>();
+  for (const id of instanceIds) {
+    try {
+      const commandId = await sendShell(
+        ctx,
+        [id],
+        schedulerStateCommands(),
+        'xspot-cdk fleet status --scheduler',
+        opts.timeoutSeconds,
+      );
+      const [inv] = await waitForCommand(ctx, commandId, [id], {
+        pollMs: opts.pollSeconds * 1000,
+        deadlineMs: opts.timeoutSeconds * 1000,
+      });
+      const state = parseSchedulerState(inv.stdout);
+      out.set(
+        id,
+        state
+          ? { state }
+          : {
+              unreadable:
+                `no state line in the output (${invocationFailure(inv)}): ${tail(inv.stderr || inv.stdout, 1, 200, '').join('')}`.trim(),
+            },
+      );
+    } catch (err) {
+      if (err instanceof AwsCallError && (err.kind === 'credentials' || err.kind === 'expired')) throw err;
+      out.set(id, { unreadable: (err as Error).message });
+    }
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Run Command plumbing
 

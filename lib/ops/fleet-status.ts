@@ -17,6 +17,7 @@ import {
   type VersionState,
 } from './fleet';
 import { clockTime, duration, table } from './fleet-format';
+import { readSchedulerStates, type SchedulerRead } from './fleet-ssm';
 
 export interface RefreshSummary {
   readonly id: string;
@@ -52,6 +53,8 @@ export interface ControllerStatus {
   readonly launchTime?: string;
   readonly uptimeSeconds?: number;
   readonly protectedFromScaleIn: boolean;
+  /** Its scheduler membership, read through SSM (only with `--scheduler`). */
+  readonly scheduler?: SchedulerRead;
 }
 
 export interface FleetStatus {
@@ -78,6 +81,36 @@ export interface FleetStatus {
   readonly lastRefresh?: RefreshSummary;
   /** Why the instance refreshes could not be read (the rest of the status still is). */
   readonly refreshError?: string;
+  /** Controllers that are InService but not usable in the scheduler (only with `--scheduler`). */
+  readonly schedulerProblems?: readonly string[];
+}
+
+export interface StatusOptions {
+  /** Read each controller's scheduler membership through SSM Run Command. */
+  readonly scheduler?: { readonly timeoutSeconds: number; readonly pollSeconds: number };
+}
+
+/** Lifecycle states in which a controller has booted far enough to answer (and to matter). */
+const SCHEDULER_READABLE = new Set([
+  'InService',
+  'Standby',
+  'Terminating:Wait',
+  'Terminating:Proceed',
+  'Pending:Proceed',
+]);
+
+/** Why an InService controller is not usable in the scheduler, or undefined when it is. */
+export function schedulerProblem(c: ControllerStatus): string | undefined {
+  if (c.lifecycleState !== 'InService' || !c.scheduler || !('state' in c.scheduler)) return undefined;
+  const st = c.scheduler.state;
+  if (st.state === 'registered' || st.state === 'none') return undefined;
+  const what: Record<string, string> = {
+    missing: 'is not in the scheduler',
+    draining: 'is closed to new jobs in the scheduler',
+    down: 'is down in the scheduler',
+    unknown: 'could not ask the scheduler (its commands failed)',
+  };
+  return `${c.instanceId} is InService but ${st.node || 'its node'} ${what[st.state] ?? st.state} (${st.scheduler}): see /var/log/xspot-cdk/scheduler-join.log on it, or run 'xspot-cdk fleet undrain ${c.instanceId}'`;
 }
 
 /**
@@ -149,7 +182,7 @@ function templateOf(
   return { id: lt.id, name: lt.name, versionSpec: lt.spec, version: lt.version, deployedVersion };
 }
 
-export async function gatherFleetStatus(ctx: FleetContext): Promise<FleetStatus> {
+export async function gatherFleetStatus(ctx: FleetContext, opts: StatusOptions = {}): Promise<FleetStatus> {
   const stack = await resolveFleetStack(ctx);
   // The controllers are worth showing even when the refreshes cannot be read (a narrow policy).
   let refreshError: string | undefined;
@@ -169,6 +202,17 @@ export async function gatherFleetStatus(ctx: FleetContext): Promise<FleetStatus>
   );
   const now = ctx.clock.now();
   const last = active ? undefined : refreshes[0];
+  let controllers = group.controllers.map((c) => controllerStatus(c, now));
+  let schedulerProblems: string[] | undefined;
+  if (opts.scheduler) {
+    const ids = controllers.filter((c) => SCHEDULER_READABLE.has(c.lifecycleState)).map((c) => c.instanceId);
+    const reads = await readSchedulerStates(ctx, ids, opts.scheduler);
+    controllers = controllers.map((c) => {
+      const r = reads.get(c.instanceId);
+      return r ? { ...c, scheduler: r } : c;
+    });
+    schedulerProblems = controllers.map(schedulerProblem).filter((p): p is string => p !== undefined);
+  }
   return {
     deployment: ctx.deployment,
     region: ctx.region,
@@ -178,10 +222,11 @@ export async function gatherFleetStatus(ctx: FleetContext): Promise<FleetStatus>
     autoScalingGroupName: group.name,
     capacity: { min: group.minSize, max: group.maxSize, desired: group.desiredCapacity },
     launchTemplate: templateOf(group.launchTemplate, stack.launchTemplateVersion),
-    controllers: group.controllers.map((c) => controllerStatus(c, now)),
+    controllers,
     refresh: active ? summarizeRefresh(active) : undefined,
     lastRefresh: last ? summarizeRefresh(last) : undefined,
     refreshError,
+    ...(schedulerProblems ? { schedulerProblems } : {}),
   };
 }
 
@@ -225,6 +270,15 @@ function versionCell(c: ControllerStatus): string {
   return `${c.launchTemplateVersion} ${label}`;
 }
 
+function schedulerCell(c: ControllerStatus): string {
+  if (!c.scheduler) return '';
+  if ('unreadable' in c.scheduler) return '? unreadable';
+  const st = c.scheduler.state;
+  if (st.state === 'none') return 'none configured';
+  const jobs = st.state === 'missing' ? '' : `, ${st.jobs} job${st.jobs === 1 ? '' : 's'}`;
+  return `${st.state} ${st.node}${jobs}${schedulerProblem(c) ? ' (!)' : ''}`;
+}
+
 export function renderFleetStatus(s: FleetStatus, now: Date): string[] {
   const lines: string[] = [];
   const runtime = s.runtimeVersion ? `, runtime ${s.runtimeVersion}` : '';
@@ -241,12 +295,13 @@ export function renderFleetStatus(s: FleetStatus, now: Date): string[] {
     );
   }
   lines.push('');
+  const withScheduler = s.schedulerProblems !== undefined;
   if (s.controllers.length === 0) {
     lines.push('no controllers running');
   } else {
     lines.push(
       ...table(
-        ['INSTANCE', 'AZ', 'TYPE', 'STATE', 'HEALTH', 'LT VERSION', 'UPTIME'],
+        ['INSTANCE', 'AZ', 'TYPE', 'STATE', 'HEALTH', 'LT VERSION', 'UPTIME', ...(withScheduler ? ['SCHEDULER'] : [])],
         s.controllers.map((x) => [
           x.instanceId,
           x.availabilityZone,
@@ -255,9 +310,18 @@ export function renderFleetStatus(s: FleetStatus, now: Date): string[] {
           x.health,
           versionCell(x),
           x.uptimeSeconds !== undefined ? duration(x.uptimeSeconds * 1000) : '',
+          ...(withScheduler ? [schedulerCell(x)] : []),
         ]),
       ),
     );
+  }
+  if (withScheduler) {
+    for (const x of s.controllers) {
+      if (x.scheduler && 'unreadable' in x.scheduler) {
+        lines.push(`scheduler state of ${x.instanceId} unknown: ${x.scheduler.unreadable}`);
+      }
+    }
+    for (const p of s.schedulerProblems ?? []) lines.push(`WARNING: ${p}`);
   }
   lines.push('');
   if (s.refreshError) {
