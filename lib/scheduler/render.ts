@@ -288,12 +288,75 @@ function geQueue(s: SchedulerSettings, queue: string): string {
   return fillTemplate('gridengine/queue.template', { ...templateVars(s), QUEUE: queue });
 }
 
+/** Largest controller subnet whose addresses are listed as Grid Engine admin hosts. */
+export const GE_ADMIN_HOSTS_MIN_PREFIX = 20;
+
+/**
+ * The names AWS gives the usable addresses of each controller subnet (ip-10-0-1-23), for
+ * `qconf -ah`: Grid Engine's admin host list takes names, not ranges. AWS reserves the first
+ * four addresses and the last one of a subnet.
+ */
+export function geAdminHosts(s: SchedulerSettings): string {
+  const lines = [
+    '# Grid Engine admin hosts for the X-Spot controllers (rendered by xspot-cdk scheduler render).',
+    '# Controllers join and leave the X-Spot host group themselves (qconf from the controller), so',
+    '# every address they can get must be an admin host: xargs -n 200 qconf -ah < admin-hosts.list',
+    '# Security: root on a host with one of these addresses is a Grid Engine manager (docs/scheduler.md).',
+  ];
+  for (const cidr of s.controllerSubnets) {
+    const [addr, bits] = cidr.split('/');
+    const prefix = Number(bits);
+    if (prefix < GE_ADMIN_HOSTS_MIN_PREFIX) {
+      lines.push(`# ${cidr}: larger than /${GE_ADMIN_HOSTS_MIN_PREFIX}, not listed; give controllers smaller subnets`);
+      continue;
+    }
+    const size = 2 ** (32 - prefix);
+    const ip = addr.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+    const base = ip - (ip % size);
+    for (let i = 4; i < size - 1; i++) {
+      const n = base + i;
+      lines.push(`ip-${[n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('-')}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Boolean resource that the controllers, as LSF dynamic hosts, carry (LSF_LOCAL_RESOURCES). */
+export const LSF_RESOURCE = 'xspot';
+
+/** lsb.resources: one per-host slot limit over every X-Spot queue together. */
+function lsfResources(s: SchedulerSettings): string {
+  return [
+    '# X-Spot limit for lsb.resources (rendered by xspot-cdk scheduler render): a controller runs at most',
+    `# ${s.slotsPerController} X-Spot jobs across all X-Spot queues together (HJOB_LIMIT counts per queue).`,
+    'Begin Limit',
+    'NAME     = xspot_per_controller',
+    `QUEUES   = ${s.queues.join(' ')}`,
+    'PER_HOST = all',
+    `SLOTS    = ${s.slotsPerController}`,
+    'End Limit',
+    '',
+  ].join('\n');
+}
+
+/** lsf.shared Resource line, and the controllers' lsf.conf line that gives them the resource. */
+function lsfShared(): string {
+  return [
+    '# X-Spot resource for the Resource section of lsf.shared (rendered by xspot-cdk scheduler render):',
+    `${LSF_RESOURCE}   Boolean   ()   ()   (X-Spot controller, an LSF dynamic host)`,
+    '# and in lsf.conf on the controllers (their image), so that each joins with the resource:',
+    `# LSF_LOCAL_RESOURCES="[resource ${LSF_RESOURCE}]"`,
+    '',
+  ].join('\n');
+}
+
 function lsfQueues(s: SchedulerSettings): string {
   const blocks = s.queues.map((q) =>
     [
       'Begin Queue',
       `QUEUE_NAME   = ${q}`,
-      'HOSTS        = <x-spot controllers>',
+      '# the controllers: dynamic hosts with the xspot resource (LSF_LOCAL_RESOURCES)',
+      `RES_REQ      = select[${LSF_RESOURCE}]`,
       `HJOB_LIMIT   = ${s.slotsPerController}`,
       `DESCRIPTION  = X-Spot: jobs run through exorun (launcher: ${s.controllerCpus} CPU, ${s.controllerMemoryMb} MB)`,
       `JOB_STARTER  = ${s.installDir}/lsf/xspot_job_starter %USRCMD`,
@@ -377,6 +440,7 @@ function renderKind(s: SchedulerSettings, kind: SchedulerKind): RenderedFiles {
       put(`${s.gridEnginePe}.pe`, fillTemplate('gridengine/pe.template', vars));
       put('xspot_job.complex', readAsset('gridengine/xspot_job.complex'));
       for (const q of s.queues) put(`${q}.queue`, geQueue(s, q));
+      put('admin-hosts.list', geAdminHosts(s));
       put('README.md', fillTemplate('install/README-gridengine.md', vars));
       break;
     case 'lsf':
@@ -387,6 +451,8 @@ function renderKind(s: SchedulerSettings, kind: SchedulerKind): RenderedFiles {
       put('lsf.conf.snippet', lsfConf());
       put('lsb.queues.snippet', lsfQueues(s));
       put('lsf.cluster.snippet', lsfCluster(s));
+      put('lsb.resources.snippet', lsfResources(s));
+      put('lsf.shared.snippet', lsfShared());
       put('README.md', fillTemplate('install/README-lsf.md', vars));
       break;
   }

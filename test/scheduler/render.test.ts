@@ -186,6 +186,18 @@ describe('membership lines (controllers join by themselves; nothing names a host
     expect(text).toContain('${LSF_ENVDIR}/hosts');
   });
 
+  test('Grid Engine admin hosts: the AWS name of every usable address of each controller subnet', () => {
+    const list = renderSchedulerFiles({ ...S, controllerSubnets: ['192.168.7.128/26', '10.0.0.0/16'] }, ['gridengine'])[
+      'gridengine/admin-hosts.list'
+    ].content;
+    const names = list.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+    // 64 addresses less the 4 AWS keeps at the start and the broadcast address
+    expect(names).toHaveLength(59);
+    expect(names[0]).toBe('ip-192-168-7-132');
+    expect(names[58]).toBe('ip-192-168-7-190');
+    expect(list).toContain('# 10.0.0.0/16: larger than /20, not listed');
+  });
+
   test.each([
     [
       'a subnet that is not a CIDR',

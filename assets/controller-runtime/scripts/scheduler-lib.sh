@@ -15,7 +15,6 @@
 #   XSPOT_GE_HOSTGROUP         Grid Engine: the X-Spot host group (default @xspot)
 #   XSPOT_SCHED_JOIN_SECONDS   how long join waits for the node to register (default 120)
 #   XSPOT_SCHED_START          how join starts the execution daemon: systemd (default) | direct
-#   XSPOT_LSF_START            LSF: command that starts the LSF daemons (default: lsf_daemons start)
 
 SCHED_REASON='xspot-cdk: controller leaving'
 RE_SCHED_NAME='^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$'
@@ -35,7 +34,6 @@ sched_load() {
   XSPOT_GE_HOSTGROUP="${XSPOT_GE_HOSTGROUP:-@xspot}"
   XSPOT_SCHED_JOIN_SECONDS="${XSPOT_SCHED_JOIN_SECONDS:-120}"
   XSPOT_SCHED_START="${XSPOT_SCHED_START:-systemd}"
-  XSPOT_LSF_START="${XSPOT_LSF_START:-lsf_daemons start}"
   case "$XSPOT_SCHEDULER" in slurm | gridengine | lsf | none) ;; *)
     die "XSPOT_SCHEDULER='$XSPOT_SCHEDULER' is not allowed: must be slurm, gridengine, lsf or none" ;;
   esac
@@ -245,7 +243,10 @@ ge_join() {
   local tmp
   tmp="$(mktemp)"
   if ge_host_exists; then
-    qconf -mattr exechost complex_values "slots=$XSPOT_SCHED_SLOTS" "$XSPOT_SCHED_NODE_NAME" >/dev/null
+    if ! qconf -se "$XSPOT_SCHED_NODE_NAME" | grep -Eq "^complex_values[[:space:]].*(^|[ ,])slots=$XSPOT_SCHED_SLOTS(,|$)"; then
+      log "setting slots=$XSPOT_SCHED_SLOTS on Grid Engine execution host $XSPOT_SCHED_NODE_NAME"
+      qconf -mattr exechost complex_values "slots=$XSPOT_SCHED_SLOTS" "$XSPOT_SCHED_NODE_NAME" >/dev/null
+    fi
   else
     log "adding Grid Engine execution host $XSPOT_SCHED_NODE_NAME (slots=$XSPOT_SCHED_SLOTS)"
     printf 'hostname %s\nload_scaling NONE\ncomplex_values slots=%s\nuser_lists NONE\nxuser_lists NONE\nprojects NONE\nxprojects NONE\nusage_scaling NONE\nreport_variables NONE\n' \
@@ -289,7 +290,8 @@ ge_membership() {
   fi
   local q
   for q in $XSPOT_SCHED_QUEUES; do
-    if qstat -f -q "$q@$XSPOT_SCHED_NODE_NAME" 2>/dev/null | awk -v h="$q@$XSPOT_SCHED_NODE_NAME" '$1 == h {print $NF}' | grep -q d; then
+    # qstat -f: queue, type, slots, load, arch, [states]; the arch (lx-amd64) has a d of its own
+    if qstat -f -q "$q@$XSPOT_SCHED_NODE_NAME" 2>/dev/null | awk -v h="$q@$XSPOT_SCHED_NODE_NAME" '$1 == h {print $6}' | grep -q d; then
       echo draining
       return 0
     fi
@@ -301,9 +303,25 @@ ge_membership() {
 # LSF: a dynamic host (LSF_HOST_ADDR_RANGE in lsf.cluster): starting the daemons joins it.
 
 lsf_join() {
-  log "starting the LSF daemons ($XSPOT_LSF_START)"
-  bash -c "$XSPOT_LSF_START"
-  badmin hopen "$XSPOT_SCHED_NODE_NAME" >/dev/null 2>&1 || true
+  if [ "$XSPOT_SCHED_START" = systemd ]; then
+    log "starting the LSF daemons (lsfd.service)"
+    systemctl enable --now lsfd >/dev/null 2>&1 || systemctl start lsfd
+  else
+    log "starting the LSF daemons (lsf_daemons start)"
+    lsf_daemons start
+  fi
+  local waited=0
+  until [ "$(lsf_membership)" != missing ]; do
+    [ "$waited" -lt "$XSPOT_SCHED_JOIN_SECONDS" ] ||
+      die "LSF host $XSPOT_SCHED_NODE_NAME did not join within ${XSPOT_SCHED_JOIN_SECONDS}s (bhosts does not list it)"
+    sleep 1
+    waited=$((waited + 1))
+  done
+  if [ "$(lsf_membership)" = draining ]; then
+    log "LSF host $XSPOT_SCHED_NODE_NAME is closed: opening it (badmin hopen)"
+    badmin hopen "$XSPOT_SCHED_NODE_NAME"
+  fi
+  log "LSF host $XSPOT_SCHED_NODE_NAME is $(lsf_membership)"
 }
 lsf_close() { badmin hclose -C "$SCHED_REASON" "$XSPOT_SCHED_NODE_NAME"; }
 lsf_running_jobs() {
