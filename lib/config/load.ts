@@ -227,7 +227,9 @@ function issueToFindings(issue: z.core.$ZodIssue, raw: unknown, doc: Document): 
           allowed:
             p[p.length - 1] === 'parentImage'
               ? '{ amiId } | { ssmParameter } | { name, owners }'
-              : 'see the config reference',
+              : p[0] === 'xspot' && p[1] === 'extra'
+                ? 'a TOML value: a string, a finite number, true/false, a list or a table (YAML null is not one)'
+                : 'see the config reference',
         },
       ];
     case 'too_small':

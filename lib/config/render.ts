@@ -4,6 +4,7 @@
  * nothing needs shell quoting beyond what the guide's own syntax uses.
  */
 import { stringify as tomlStringify } from 'smol-toml';
+import { mergeExtra } from './extra';
 import type { SiteScripts } from './load';
 import type { XspotConfig } from './resolve';
 
@@ -63,11 +64,15 @@ export function renderEnvCfg(c: XspotConfig): string {
   ].join('\n');
 }
 
-/** config.toml: the X-Spot controller's view of AWS (worker AMI, overlay, instance types, tags, license). */
-export function renderConfigToml(c: XspotConfig): string {
+/**
+ * The keys xspot-cdk writes into config.toml. `aws.ami` is written once workers.ami is set, so a
+ * placeholder stands in for it here: xspot.extra may never set it.
+ */
+export function configTomlData(c: XspotConfig, forCollisions = false): Record<string, Record<string, unknown>> {
   const w = c.workers;
+  const ami = w.ami ?? (forCollisions ? 'ami' : undefined);
   const aws: Record<string, unknown> = {
-    ...(w.ami ? { ami: w.ami } : {}),
+    ...(ami ? { ami } : {}),
     region: c.deployment.region,
     overlay_prefix: w.overlayPrefix,
     on_demand_types: w.onDemandTypes,
@@ -75,8 +80,14 @@ export function renderConfigToml(c: XspotConfig): string {
     hyperthreading_disabled: w.hyperthreadingDisabled,
     instance_tags: { ...w.instanceTags, 'xspot:deployment': c.deployment.name },
   };
-  const body = tomlStringify({ aws, license: { key: c.license.key } });
-  const note = w.ami
+  return { aws, license: { key: c.license.key } };
+}
+
+/** config.toml: the X-Spot controller's view of AWS (worker AMI, overlay, instance types, tags, license), plus xspot.extra.configToml. */
+export function renderConfigToml(c: XspotConfig): string {
+  const data = mergeExtra(configTomlData(c) as never, c.xspot.extra.configToml, 'config.toml');
+  const body = tomlStringify(data);
+  const note = c.workers.ami
     ? ''
     : '# ami is not set yet: build the worker image (xspot-cdk ami build --wait) and set workers.ami\n';
   return `${HEADER('config.toml')}\n${note}\n${body}\n`;
@@ -92,10 +103,10 @@ export const HOOK_SCRIPT_FILES = {
   jobCleanupRoot: 'job_cleanup_root.sh',
 } as const satisfies Record<keyof SiteScripts, string>;
 
-/** dockerWrapper.toml: exorun, the CLI wrapper. */
-export function renderDockerWrapperToml(c: XspotConfig): string {
+/** The keys xspot-cdk writes into dockerWrapper.toml. */
+export function dockerWrapperTomlData(c: XspotConfig): Record<string, unknown> {
   const ct = c.containers;
-  const body = tomlStringify({
+  return {
     container_image: ct.containerImage,
     approved_container_images: ct.approvedContainerImages,
     log_level: ct.logLevel,
@@ -109,13 +120,27 @@ export function renderDockerWrapperToml(c: XspotConfig): string {
     job_cleanup_user: `${HOOK_SCRIPT_DIR}/${HOOK_SCRIPT_FILES.jobCleanupUser}`,
     job_cleanup_root: `${HOOK_SCRIPT_DIR}/${HOOK_SCRIPT_FILES.jobCleanupRoot}`,
     runtime: ct.runtime,
-  });
+  };
+}
+
+/** dockerWrapper.toml: exorun, the CLI wrapper, plus xspot.extra.dockerWrapperToml. */
+export function renderDockerWrapperToml(c: XspotConfig): string {
+  const body = tomlStringify(
+    mergeExtra(dockerWrapperTomlData(c) as never, c.xspot.extra.dockerWrapperToml, 'dockerWrapper.toml'),
+  );
   return `${HEADER('dockerWrapper.toml')}\n# Reload on a controller with: exorun config\n\n${body}\n`;
 }
 
-/** log_upload.env: where X-Spot writes its logs. */
+/** The keys xspot-cdk writes into log_upload.env. */
+export const LOG_UPLOAD_ENV_KEYS: readonly string[] = ['LOG_PATH'];
+
+/** log_upload.env: where X-Spot writes its logs, plus xspot.extra.logUploadEnv (allow-listed values). */
 export function renderLogUploadEnv(c: XspotConfig): string {
-  return `${HEADER('log_upload.env')}\nLOG_PATH=${c.logs.logPath}\n`;
+  const extra = Object.entries(c.xspot.extra.logUploadEnv);
+  const clash = extra.find(([k]) => LOG_UPLOAD_ENV_KEYS.includes(k));
+  if (clash) throw new Error(`xspot.extra: log_upload.env key ${clash[0]} is rendered by xspot-cdk`);
+  const lines = extra.map(([k, v]) => `${k}=${v}\n`).join('');
+  return `${HEADER('log_upload.env')}\nLOG_PATH=${c.logs.logPath}\n${lines}`;
 }
 
 export interface RenderedFile {

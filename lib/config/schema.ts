@@ -155,6 +155,36 @@ export const StorageSchema = z
   })
   .describe('Shared storage for REMOTE_DIR');
 
+/** A TOML value as YAML writes it: strings, finite numbers, booleans, arrays and tables. */
+export type TomlValue = string | number | boolean | TomlValue[] | { [key: string]: TomlValue };
+const tomlKey = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, {
+  message: 'must be a TOML bare key: 1-64 letters, digits, _ and -',
+});
+const tomlValue: z.ZodType<TomlValue> = z.lazy(() =>
+  z.union([z.string().max(4096), z.number(), z.boolean(), z.array(tomlValue).max(256), z.record(tomlKey, tomlValue)]),
+);
+const tomlTable = z.record(tomlKey, tomlValue);
+
+/** Keys and values that an env file read by `source` or systemd's EnvironmentFile takes as they are. */
+const envValue = z.string().regex(/^[A-Za-z0-9_./:@%+=,-]{0,1024}$/, {
+  message: 'must be up to 1024 letters, digits and _ . / : @ % + = , - (no spaces, quotes or $)',
+});
+
+const ExtraSchema = z
+  .strictObject({
+    configToml: tomlTable
+      .default({})
+      .describe('Keys merged into config.toml (e.g. { aws: { a_new_key: 1 } }); a key xspot-cdk renders is refused'),
+    dockerWrapperToml: tomlTable
+      .default({})
+      .describe('Keys merged into dockerWrapper.toml; a key xspot-cdk renders is refused'),
+    logUploadEnv: z
+      .record(str(ALLOW.envVarName), envValue)
+      .default({})
+      .describe('KEY=value lines appended to log_upload.env; LOG_PATH is refused (set logs.logPath)'),
+  })
+  .describe('Vendor keys of a newer X-Spot release that xspot-cdk does not render yet, passed through as they are');
+
 export const XspotSchema = z
   .strictObject({
     remoteDir: dir().default('/efs/deploy').describe('REMOTE_DIR: shared storage that houses production assets'),
@@ -188,6 +218,7 @@ export const XspotSchema = z
         "IS_SYSTEMD: must stay true (the controller runtime is systemd units; the guide's IS_SYSTEMD=no is refused)",
       ),
     repositoryUrl: str(ALLOW.url).default('https://rpm.exostellar.io/').describe('X-Spot RPM repository'),
+    extra: ExtraSchema.prefault({}),
   })
   .describe('env.cfg');
 

@@ -6,8 +6,10 @@
 import { AWS_LIMIT_RULES } from './aws-limits';
 import { azRegionFindings, newVpcAzFindings } from './az';
 import { cidrContains, cidrsOverlap, hasHostBits, parseCidr } from './cidr';
+import { tomlExtraFindings } from './extra';
 import type { Finding } from './findings';
 import { cpuVendor, hasLocalNvme, isGraviton, isNitro, unknownInstanceName } from './instance-types';
+import { configTomlData, dockerWrapperTomlData, LOG_UPLOAD_ENV_KEYS } from './render';
 import { MAX_JOB_SLOTS, sizeToGb, type XspotConfig } from './resolve';
 
 /** The guide's capacity equation: containers + workers * 2 <= 245 per controller. */
@@ -650,6 +652,34 @@ const systemdRule: Rule = (c) =>
         ),
       ];
 
+/** xspot.extra: vendor keys pass through, but never over a key xspot-cdk renders from a typed field. */
+const extraRule: Rule = (c) => {
+  const e = c.xspot.extra;
+  const out = [
+    ...tomlExtraFindings('configToml', 'config.toml', configTomlData(c, true) as never, e.configToml),
+    ...tomlExtraFindings(
+      'dockerWrapperToml',
+      'dockerWrapper.toml',
+      dockerWrapperTomlData(c) as never,
+      e.dockerWrapperToml,
+    ),
+  ];
+  for (const key of Object.keys(e.logUploadEnv)) {
+    if (LOG_UPLOAD_ENV_KEYS.includes(key)) {
+      out.push(
+        err(
+          'extra-overrides-rendered',
+          `xspot.extra.logUploadEnv.${key}`,
+          e.logUploadEnv[key],
+          `log_upload.env key ${key} is rendered by xspot-cdk from a config field; extra keys may only add`,
+          'set logs.logPath',
+        ),
+      );
+    }
+  }
+  return out;
+};
+
 const RULES: readonly Rule[] = [
   systemdRule,
   logRules,
@@ -661,6 +691,7 @@ const RULES: readonly Rule[] = [
   imageRules,
   instanceRules,
   amiRules,
+  extraRule,
   ...AWS_LIMIT_RULES,
 ];
 

