@@ -14,15 +14,25 @@ export function esc(v: unknown): string {
     .replace(/'/g, '&#39;');
 }
 
-/** `$1,234.56`; amounts under a dollar keep 4 decimals so small container costs stay visible. */
+function dollars(v: number, digits: number): string {
+  const [int, frac] = Math.abs(v).toFixed(digits).split('.');
+  const sign = v < 0 && Number(`${int}.${frac}`) !== 0 ? '-' : '';
+  return `${sign}$${int.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}.${frac}`;
+}
+
+/** An amount: `$1,234.56`, in cents (the exact figure is in the cell's `data-value`). */
 export function usd(v: number): string {
-  const abs = Math.abs(v);
-  const digits = abs !== 0 && abs < 1 ? 4 : 2;
-  const [int, frac] = abs.toFixed(digits).split('.');
-  return `${v < 0 ? '-' : ''}$${int.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}.${frac}`;
+  return dollars(v, 2);
+}
+
+/** An hourly rate, the one place four decimals are shown: `$0.7056`. */
+export function usdRate(v: number): string {
+  return dollars(v, 4);
 }
 
 const time = (iso: string) => iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+/** A table cell's time, to the minute (the full time is in `data-value` and the tooltip). */
+const shortTime = (iso: string) => iso.slice(0, 16).replace('T', ' ');
 
 /** A round step for an axis that spans `max` in about `ticks` steps. */
 function niceStep(max: number, ticks: number): number {
@@ -131,29 +141,37 @@ export function savingsChart(rows: readonly InstanceTypeRow[]): string {
 interface Col<T> {
   readonly head: string;
   readonly cell: (r: T) => string | number | boolean | null;
-  /** money: shown as USD; hours: 4 decimals; otherwise as is. */
-  readonly kind?: 'money' | 'hours' | 'time';
+  /**
+   * money: an amount in cents; rate: USD per hour, 4 decimals; hours: 2 decimals; time: to the
+   * minute; id: a long identifier, cut short on screen (the cell's text stays whole, for search and
+   * copy); list: text that may wrap; otherwise as is.
+   */
+  readonly kind?: 'money' | 'rate' | 'hours' | 'time' | 'id' | 'list';
+}
+
+function td<T>(c: Col<T>, v: string | number | boolean | null): string {
+  if (c.kind === 'money' && typeof v === 'number') return `<td class="num money" data-value="${v}">${esc(usd(v))}</td>`;
+  if (c.kind === 'rate' && typeof v === 'number') return `<td class="num" data-value="${v}">${esc(usdRate(v))}</td>`;
+  if (c.kind === 'hours' && typeof v === 'number') return `<td class="num" data-value="${v}">${esc(v.toFixed(2))}</td>`;
+  if (c.kind === 'time' && typeof v === 'string')
+    return `<td data-value="${esc(v)}" title="${esc(time(v))}">${esc(shortTime(v))}</td>`;
+  if (c.kind === 'id' && typeof v === 'string') return `<td class="id" title="${esc(v)}">${esc(v)}</td>`;
+  if (c.kind === 'list') return `<td class="list">${esc(v ?? '')}</td>`;
+  if (typeof v === 'number') return `<td class="num" data-value="${v}">${esc(v)}</td>`;
+  return `<td>${esc(v === null ? '' : v === true ? 'yes' : v === false ? 'no' : v)}</td>`;
 }
 
 function table<T>(id: string, cols: readonly Col<T>[], rows: readonly T[]): string {
-  const head = cols.map((c) => `<th>${esc(c.head)}</th>`).join('');
-  const body = rows
-    .map((r) => {
-      const cells = cols.map((c) => {
-        const v = c.cell(r);
-        if (c.kind === 'money' && typeof v === 'number') return `<td class="num" data-value="${v}">${esc(usd(v))}</td>`;
-        if (c.kind === 'hours' && typeof v === 'number')
-          return `<td class="num" data-value="${v}">${esc(v.toFixed(2))}</td>`;
-        if (c.kind === 'time' && typeof v === 'string') return `<td data-value="${esc(v)}">${esc(time(v))}</td>`;
-        if (typeof v === 'number') return `<td class="num" data-value="${v}">${esc(v)}</td>`;
-        return `<td>${esc(v === null ? '' : v === true ? 'yes' : v === false ? 'no' : v)}</td>`;
-      });
-      return `<tr>${cells.join('')}</tr>`;
-    })
-    .join('\n');
+  const head = cols
+    .map(
+      (c) => `<th${c.kind === 'money' ? ' class="money"' : c.kind === 'id' ? ' class="id"' : ''}>${esc(c.head)}</th>`,
+    )
+    .join('');
+  const body = rows.map((r) => `<tr>${cols.map((c) => td(c, c.cell(r))).join('')}</tr>`).join('\n');
   return `<table id="${esc(id)}"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
 
+/** Real cost, on-demand cost and savings: the columns that come right after a row's identifiers. */
 function money<T extends { realCost: number; onDemandCost: number; savings: number }>(): Col<T>[] {
   return [
     { head: 'Real cost', cell: (r) => r.realCost, kind: 'money' },
@@ -163,23 +181,26 @@ function money<T extends { realCost: number; onDemandCost: number; savings: numb
 }
 
 const segmentCols: Col<SegmentRow>[] = [
-  { head: 'Container', cell: (r) => r.containerId },
+  { head: 'Container', cell: (r) => r.containerId, kind: 'id' },
   { head: 'Worker', cell: (r) => r.workerId },
+  ...money<SegmentRow>(),
   { head: 'Instance type', cell: (r) => r.instanceType },
   { head: 'Spot', cell: (r) => r.spot },
   { head: 'Start (UTC)', cell: (r) => r.start, kind: 'time' },
   { head: 'End (UTC)', cell: (r) => r.end, kind: 'time' },
   { head: 'Hours', cell: (r) => r.hours, kind: 'hours' },
-  ...money<SegmentRow>(),
 ];
 
 const CSS = `
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem;color:#1f2328;max-width:1200px}
 h1{margin-bottom:.2rem}h2{margin-top:2rem;border-bottom:1px solid #d0d7de;padding-bottom:.2rem}
 .meta{color:#57606a;margin-top:0}
-table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}
-th,td{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:left;white-space:nowrap}
-th{background:#f6f8fa}td.num{text-align:right;font-variant-numeric:tabular-nums}
+table{border-collapse:collapse;font-size:.8rem;margin:.5rem 0}
+th,td{border:1px solid #d0d7de;padding:.2rem .4rem;text-align:left;white-space:nowrap}
+th{background:#f6f8fa;white-space:normal;vertical-align:bottom}td.num{text-align:right;font-variant-numeric:tabular-nums}
+th.money{background:#eef4fb}td.money{font-weight:600}
+td.id{max-width:11ch;overflow:hidden;text-overflow:ellipsis;font-family:ui-monospace,monospace}
+td.list{white-space:normal;overflow-wrap:anywhere;min-width:12ch}
 #summary td.num{font-weight:600}
 .chart{width:100%;height:auto;max-width:900px;display:block}
 .chart .grid{stroke:#eaeef2}.chart .axis{stroke:#57606a}.chart .tick{font-size:11px;fill:#57606a}
@@ -264,16 +285,17 @@ export function renderHtml(report: CostReport): string {
       `<div class="scroll">${table(
         'controllers',
         [
-          { head: 'Controller', cell: (r) => r.name },
+          { head: 'Controller', cell: (r) => r.name, kind: 'list' },
+          ...money<(typeof report.controllers)[number]>(),
+          { head: 'Controller cost', cell: (r) => r.controllerCost, kind: 'money' },
+          { head: 'Worker cost', cell: (r) => r.workerCost, kind: 'money' },
+          { head: 'Rate (USD/h)', cell: (r) => r.rate, kind: 'rate' },
           { head: 'Region', cell: (r) => r.region },
           { head: 'Instance type', cell: (r) => r.instanceType },
           { head: 'Start (UTC)', cell: (r) => r.start, kind: 'time' },
           { head: 'End (UTC)', cell: (r) => r.end, kind: 'time' },
           { head: 'Hours', cell: (r) => r.hours, kind: 'hours' },
-          { head: 'Controller cost', cell: (r) => r.controllerCost, kind: 'money' },
           { head: 'Workers', cell: (r) => r.workers },
-          { head: 'Worker cost', cell: (r) => r.workerCost, kind: 'money' },
-          ...money<(typeof report.controllers)[number]>(),
         ],
         report.controllers,
       )}</div>`,
@@ -285,17 +307,17 @@ export function renderHtml(report: CostReport): string {
         'workers',
         [
           { head: 'Worker', cell: (r) => r.id },
-          { head: 'Controller', cell: (r) => r.controller },
-          { head: 'Instance type', cell: (r) => r.instanceType },
+          ...money<(typeof report.workers)[number]>(),
+          { head: 'Idle cost', cell: (r) => r.idleCost, kind: 'money' },
+          { head: 'Rate paid (USD/h)', cell: (r) => r.rate, kind: 'rate' },
+          { head: 'On-demand rate (USD/h)', cell: (r) => r.onDemandRate, kind: 'rate' },
           { head: 'Spot', cell: (r) => r.spot },
-          { head: 'Rate paid (USD/h)', cell: (r) => r.rate, kind: 'money' },
-          { head: 'On-demand rate (USD/h)', cell: (r) => r.onDemandRate, kind: 'money' },
+          { head: 'Instance type', cell: (r) => r.instanceType },
+          { head: 'Controller', cell: (r) => r.controller, kind: 'list' },
           { head: 'Start (UTC)', cell: (r) => r.start, kind: 'time' },
           { head: 'End (UTC)', cell: (r) => r.end, kind: 'time' },
           { head: 'Hours', cell: (r) => r.hours, kind: 'hours' },
           { head: 'Containers', cell: (r) => r.containers },
-          { head: 'Idle cost', cell: (r) => r.idleCost, kind: 'money' },
-          ...money<(typeof report.workers)[number]>(),
         ],
         report.workers,
       )}</div>`,
@@ -306,16 +328,16 @@ export function renderHtml(report: CostReport): string {
       `<div class="scroll">${table(
         'containers',
         [
-          { head: 'Container', cell: (r) => r.id },
-          { head: 'Controller', cell: (r) => r.controller },
+          { head: 'Container', cell: (r) => r.id, kind: 'id' },
+          ...money<(typeof report.containers)[number]>(),
           { head: 'Job', cell: (r) => r.jobId },
+          { head: 'Controller', cell: (r) => r.controller, kind: 'list' },
           { head: 'vCPUs', cell: (r) => r.cpu },
           { head: 'Start (UTC)', cell: (r) => r.start, kind: 'time' },
           { head: 'End (UTC)', cell: (r) => r.end, kind: 'time' },
           { head: 'Hours', cell: (r) => r.hours, kind: 'hours' },
-          { head: 'Workers', cell: (r) => r.workers.join(', ') },
+          { head: 'Workers', cell: (r) => r.workers.join(', '), kind: 'list' },
           { head: 'Migrations', cell: (r) => r.migrations },
-          ...money<(typeof report.containers)[number]>(),
         ],
         report.containers,
       )}</div>`,
@@ -327,11 +349,11 @@ export function renderHtml(report: CostReport): string {
         'jobs',
         [
           { head: 'Job', cell: (r) => r.id },
+          ...money<(typeof report.jobs)[number]>(),
           { head: 'Containers', cell: (r) => r.containers.length },
           { head: 'Start (UTC)', cell: (r) => r.start, kind: 'time' },
           { head: 'End (UTC)', cell: (r) => r.end, kind: 'time' },
           { head: 'Hours', cell: (r) => r.hours, kind: 'hours' },
-          ...money<(typeof report.jobs)[number]>(),
         ],
         report.jobs,
       )}</div>`,

@@ -1,13 +1,18 @@
 /**
  * The cost report as an Excel workbook (exceljs): sheets Summary, Cost (per day), Controllers,
  * Workers, Containers, Jobs, Instance types, and Lifetime with -f/-j. Money cells hold numbers
- * (USD) with a currency format; times are Date cells in UTC.
+ * (USD) with a currency format (cents; four decimals for hourly rates); days and times are Date cells
+ * in UTC with a date format; Spot is a boolean cell.
  */
 import type { Workbook, Worksheet } from 'exceljs';
 import type { CostReport, SegmentRow } from './report';
 
-const USD = '"$"#,##0.0000';
+/** Amounts in dollars and cents; the cell holds the exact figure. */
+const USD = '"$"#,##0.00';
+/** Hourly rates, the one place four decimals are shown. */
+const RATE = '"$"#,##0.0000';
 const TIME = 'yyyy-mm-dd hh:mm:ss';
+const DAY = 'yyyy-mm-dd';
 const HOURS = '0.0000';
 
 interface Column<T> {
@@ -56,10 +61,10 @@ export async function buildWorkbook(report: CostReport): Promise<Workbook> {
   wb.created = new Date(report.generatedAt);
   const s = report.summary;
   const f = report.filter;
-  const summaryRows: [string, string | number, string?][] = [
+  const summaryRows: [string, string | number | Date, string?][] = [
     ['Logs', report.logs],
-    ['Window start (UTC)', report.window.firstDay],
-    ['Window end (UTC)', report.window.lastDay],
+    ['Window start (UTC)', date(report.window.firstDay), DAY],
+    ['Window end (UTC)', date(report.window.lastDay), DAY],
     ['Discount off on-demand (%)', report.discountPercent],
     ['Filter', f === null ? 'none' : `${f.flag} ${f.value} (${f.containers.length} containers)`],
     ['Real cost (USD)', s.realCost, USD],
@@ -86,7 +91,7 @@ export async function buildWorkbook(report: CostReport): Promise<Workbook> {
     ['Log files outside the window', report.files.outsideWindow],
     ['Log files without timestamps', report.files.invalid],
     ['Warnings', report.warnings.count],
-    ['Generated (UTC)', report.generatedAt],
+    ['Generated (UTC)', date(report.generatedAt), TIME],
   ];
   const summary = wb.addWorksheet('Summary');
   summary.columns = [
@@ -102,7 +107,10 @@ export async function buildWorkbook(report: CostReport): Promise<Workbook> {
   sheet(
     wb,
     'Cost',
-    [{ header: 'Date (UTC)', width: 12, value: (r) => r.date }, ...money<(typeof report.daily)[number]>()],
+    [
+      { header: 'Date (UTC)', width: 12, value: (r) => date(r.date), format: DAY },
+      ...money<(typeof report.daily)[number]>(),
+    ],
     report.daily,
   );
   sheet(
@@ -116,7 +124,7 @@ export async function buildWorkbook(report: CostReport): Promise<Workbook> {
       { header: 'Start (UTC)', width: 20, value: (r) => date(r.start), format: TIME },
       { header: 'End (UTC)', width: 20, value: (r) => date(r.end), format: TIME },
       { header: 'Hours', width: 10, value: (r) => r.hours, format: HOURS },
-      { header: 'Rate (USD/h)', width: 12, value: (r) => r.rate, format: USD },
+      { header: 'Rate (USD/h)', width: 12, value: (r) => r.rate, format: RATE },
       { header: 'Controller cost (USD)', width: 20, value: (r) => r.controllerCost, format: USD },
       { header: 'Workers', width: 9, value: (r) => r.workers },
       { header: 'Worker cost (USD)', width: 18, value: (r) => r.workerCost, format: USD },
@@ -134,8 +142,8 @@ export async function buildWorkbook(report: CostReport): Promise<Workbook> {
       { header: 'Instance id', width: 22, value: (r) => r.instanceId },
       { header: 'Instance type', width: 14, value: (r) => r.instanceType },
       { header: 'Spot', width: 7, value: (r) => r.spot },
-      { header: 'Rate paid (USD/h)', width: 16, value: (r) => r.rate, format: USD },
-      { header: 'On-demand rate (USD/h)', width: 20, value: (r) => r.onDemandRate, format: USD },
+      { header: 'Rate paid (USD/h)', width: 16, value: (r) => r.rate, format: RATE },
+      { header: 'On-demand rate (USD/h)', width: 20, value: (r) => r.onDemandRate, format: RATE },
       { header: 'Start (UTC)', width: 20, value: (r) => date(r.start), format: TIME },
       { header: 'End (UTC)', width: 20, value: (r) => date(r.end), format: TIME },
       { header: 'Hours', width: 10, value: (r) => r.hours, format: HOURS },

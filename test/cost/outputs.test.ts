@@ -4,7 +4,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Workbook } from 'exceljs';
+import { ValueType, Workbook } from 'exceljs';
 import { type HTMLElement, parse } from 'node-html-parser';
 import type { CostReport } from '../../lib/cost/report';
 import { C1, LOGS, PRICING_DIR, runCli, tempDir } from './helpers';
@@ -115,13 +115,39 @@ describe('GIVEN no -o', () => {
       ]);
     });
 
+    test('money columns come right after the identifiers, in cents; only hourly rates show four decimals', () => {
+      const heads = (id: string) => doc.querySelectorAll(`table#${id} thead th`).map((th) => th.text);
+      expect(heads('controllers').slice(0, 4)).toEqual(['Controller', 'Real cost', 'On-demand cost', 'Savings']);
+      expect(heads('workers').slice(0, 4)).toEqual(['Worker', 'Real cost', 'On-demand cost', 'Savings']);
+      expect(heads('containers').slice(0, 4)).toEqual(['Container', 'Real cost', 'On-demand cost', 'Savings']);
+      expect(heads('jobs').slice(0, 4)).toEqual(['Job', 'Real cost', 'On-demand cost', 'Savings']);
+      for (const id of ['controllers', 'workers', 'containers', 'jobs']) {
+        const cols = heads(id);
+        for (const tr of doc.querySelectorAll(`table#${id} tbody tr`)) {
+          tr.querySelectorAll('td').forEach((td, i) => {
+            if (!td.text.includes('$')) return;
+            // every amount in cents, every rate (USD/h) in four decimals; the exact figure in data-value
+            expect(td.text).toMatch(/USD\/h/.test(cols[i]) ? /^-?\$\d[\d,]*\.\d{4}$/ : /^-?\$\d[\d,]*\.\d{2}$/);
+            expect(Number(td.getAttribute('data-value'))).not.toBeNaN();
+          });
+        }
+      }
+      // the $0.7056 savings of r5.xlarge worker 1a1a1a1a shows as $0.71, its rate as $0.0756
+      const w1 = doc.querySelectorAll('table#workers tbody tr')[0].querySelectorAll('td');
+      expect([w1[0].text, w1[3].text, w1[3].getAttribute('data-value')]).toEqual(['1a1a1a1a', '$0.71', '0.7056']);
+    });
+
     test('lists controllers, workers, containers and jobs', () => {
       const rows = (id: string) => doc.querySelectorAll(`table#${id} tbody tr`);
       expect(rows('controllers')).toHaveLength(2);
       expect(rows('workers')).toHaveLength(5);
       expect(rows('containers')).toHaveLength(4);
       expect(rows('jobs')).toHaveLength(3);
-      expect(rows('containers')[0].querySelectorAll('td')[0].text).toBe(C1);
+      // the whole id is the cell's text (search, copy); CSS cuts it short on screen, the tooltip shows it
+      const first = rows('containers')[0].querySelectorAll('td')[0];
+      expect(first.text).toBe(C1);
+      expect(first.getAttribute('title')).toBe(C1);
+      expect(first.classList.contains('id')).toBe(true);
       expect(doc.querySelectorAll('#warnings li').map((li) => li.text)[1]).toBe(
         'no instance type for: 5eed5eed (controller i-0b22b22b22b22b22b)',
       );
@@ -165,15 +191,22 @@ describe('GIVEN no -o', () => {
       expect(summary.get('Savings (USD)')).toBeCloseTo(5.2176, 6);
       expect(summary.get('Savings (%)')).toBe(35.98);
       expect(summary.get('Containers')).toBe(4);
-      expect(wb.getWorksheet('Summary')!.getCell('B7').numFmt).toBe('"$"#,##0.0000');
+      expect(wb.getWorksheet('Summary')!.getCell('B7').numFmt).toBe('"$"#,##0.00');
+      // days and times are dates with a date format, not text
+      expect(summary.get('Window start (UTC)')).toEqual(new Date('2024-03-01T00:00:00.000Z'));
+      expect(wb.getWorksheet('Summary')!.getCell('B3').numFmt).toBe('yyyy-mm-dd');
+      expect(summary.get('Generated (UTC)')).toBeInstanceOf(Date);
     });
 
     test('Cost has one row per day', () => {
       expect(rows('Cost')).toEqual([
         ['Date (UTC)', 'Real cost (USD)', 'On-demand cost (USD)', 'Savings (USD)'],
-        ['2024-03-01', 5.9244, 6.438, 0.5136],
-        ['2024-03-02', 3.36, 8.064, 4.704],
+        [new Date('2024-03-01T00:00:00.000Z'), 5.9244, 6.438, 0.5136],
+        [new Date('2024-03-02T00:00:00.000Z'), 3.36, 8.064, 4.704],
       ]);
+      const cost = wb.getWorksheet('Cost')!;
+      expect(cost.getCell('A2').numFmt).toBe('yyyy-mm-dd');
+      expect(cost.getCell('B2').numFmt).toBe('"$"#,##0.00');
     });
 
     test('Controllers, Workers, Containers hold the rows, times as dates', () => {
@@ -184,6 +217,12 @@ describe('GIVEN no -o', () => {
       const workers = rows('Workers');
       expect(workers.map((w) => w[0])).toEqual(['Worker', '1a1a1a1a', '2b2b2b2b', '3c3c3c3c', '5eed5eed', '4d4d4d4d']);
       expect(workers[1].slice(-3)).toEqual([0.3024, 1.008, 0.7056]);
+      // Spot is a boolean cell; rates keep four decimals, amounts show cents
+      expect(workers.slice(1).map((w) => w[4])).toEqual([true, false, true, true, true]);
+      const ws = wb.getWorksheet('Workers')!;
+      expect(ws.getCell('E2').type).toBe(ValueType.Boolean);
+      expect(ws.getCell('F2').numFmt).toBe('"$"#,##0.0000');
+      expect(ws.getCell('L2').numFmt).toBe('"$"#,##0.00');
       const containers = rows('Containers');
       expect(containers[1].slice(0, 4)).toEqual([C1, 'i-0a11a11a11a11a11a', '1001', 4]);
       expect(containers[1][7]).toBe('1a1a1a1a, 3c3c3c3c');
