@@ -38,12 +38,16 @@ export function chooseConfigPath(explicit?: string, env: NodeJS.ProcessEnv = pro
   return explicit ?? (env[CONFIG_ENV] || undefined) ?? defaultConfigPath();
 }
 
+/**
+ * The site's own hook scripts, only those the config names (containers.scripts). A hook it does
+ * not name is the one the X-Spot packages install on the controller, never a default of ours.
+ */
 export interface SiteScripts {
-  readonly startup: string;
-  readonly jobStartupUser: string;
-  readonly jobStartupRoot: string;
-  readonly jobCleanupUser: string;
-  readonly jobCleanupRoot: string;
+  readonly startup?: string;
+  readonly jobStartupUser?: string;
+  readonly jobStartupRoot?: string;
+  readonly jobCleanupUser?: string;
+  readonly jobCleanupRoot?: string;
 }
 
 /** Dockerfile text per image name (only the images the config names a Dockerfile for). */
@@ -282,22 +286,14 @@ function issueToFindings(issue: z.core.$ZodIssue, raw: unknown, doc: Document): 
 }
 
 const SCRIPT_KEYS = ['startup', 'jobStartupUser', 'jobStartupRoot', 'jobCleanupUser', 'jobCleanupRoot'] as const;
-const DEFAULT_SCRIPT_FILES: Record<(typeof SCRIPT_KEYS)[number], string> = {
-  startup: 'startup.sh',
-  jobStartupUser: 'job_startup_user.sh',
-  jobStartupRoot: 'job_startup_root.sh',
-  jobCleanupUser: 'job_cleanup_user.sh',
-  jobCleanupRoot: 'job_cleanup_root.sh',
-};
 
 function loadSiteScripts(config: XspotConfig, configFile: string): { scripts: SiteScripts; findings: Finding[] } {
   const findings: Finding[] = [];
   const out: Record<string, string> = {};
   for (const key of SCRIPT_KEYS) {
     const given = config.containers.scripts[key];
-    const file = given
-      ? path.resolve(path.dirname(configFile), given)
-      : path.join(packageRoot(), 'config', 'hooks', DEFAULT_SCRIPT_FILES[key]);
+    if (!given) continue; // the X-Spot packages' own hook stays
+    const file = path.resolve(path.dirname(configFile), given);
     const r = readSiteFile(file);
     if ('text' in r) {
       out[key] = r.text;
@@ -312,7 +308,7 @@ function loadSiteScripts(config: XspotConfig, configFile: string): { scripts: Si
       });
     }
   }
-  return { scripts: out as unknown as SiteScripts, findings };
+  return { scripts: out as SiteScripts, findings };
 }
 
 function loadDockerfiles(

@@ -149,7 +149,7 @@ export interface RenderedFile {
   readonly mode: number;
 }
 
-/** The four files of the guide's "X-Spot Integration" step plus the site hook scripts, by path in the bundle. */
+/** The four files of the guide's "X-Spot Integration" step plus the hook scripts the site names, by path in the bundle. */
 export function renderGuideFiles(c: XspotConfig, scripts: SiteScripts): Record<string, RenderedFile> {
   const files: Record<string, RenderedFile> = {
     'env.cfg': { content: renderEnvCfg(c), mode: 0o644 },
@@ -158,7 +158,9 @@ export function renderGuideFiles(c: XspotConfig, scripts: SiteScripts): Record<s
     'log_upload.env': { content: renderLogUploadEnv(c), mode: 0o644 },
   };
   for (const [key, name] of Object.entries(HOOK_SCRIPT_FILES) as [keyof SiteScripts, string][]) {
-    files[`scripts/${name}`] = { content: scripts[key], mode: 0o755 };
+    const content = scripts[key];
+    // only the site's own hooks: the others are the X-Spot packages' (never replaced by a default)
+    if (content !== undefined) files[`scripts/${name}`] = { content, mode: 0o755 };
   }
   return files;
 }

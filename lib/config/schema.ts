@@ -264,7 +264,9 @@ export const ContainersSchema = z
         jobCleanupRoot: hookScript.optional(),
       })
       .prefault({})
-      .describe('Site hook scripts (files you supply); the defaults do nothing'),
+      .describe(
+        "Site hook scripts (files you supply); a hook not named here is the X-Spot packages' own, never replaced",
+      ),
     dockerfiles: z
       .record(
         str(ALLOW.imageName),

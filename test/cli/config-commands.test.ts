@@ -73,15 +73,27 @@ describe('check-config', () => {
 });
 
 describe('render', () => {
+  test("writes the site's own hook scripts, executable", () => {
+    const dir = tmp();
+    write(dir, 'my-startup.sh', '#!/bin/bash\nuseradd -m alice\n');
+    const cfg = write(dir, 'site.yaml', 'containers:\n  scripts:\n    startup: my-startup.sh\n');
+    const out = path.join(dir, 'out');
+    expect(runCli(['render', '--out', out, '-c', cfg]).code).toBe(0);
+    expect(fs.readFileSync(path.join(out, 'scripts/startup.sh'), 'utf8')).toBe('#!/bin/bash\nuseradd -m alice\n');
+    expect(fs.statSync(path.join(out, 'scripts/startup.sh')).mode & 0o111).not.toBe(0);
+    expect(fs.existsSync(path.join(out, 'scripts/job_startup_user.sh'))).toBe(false);
+  });
+
   test('writes the guide files; a second run with a change shows a diff of just that change', () => {
     const dir = tmp();
     const out = path.join(dir, 'out');
     const first = runCli(['render', '--out', out]);
     expect(first.code).toBe(0);
-    for (const f of ['env.cfg', 'config.toml', 'dockerWrapper.toml', 'log_upload.env', 'scripts/startup.sh']) {
+    for (const f of ['env.cfg', 'config.toml', 'dockerWrapper.toml', 'log_upload.env']) {
       expect(fs.existsSync(path.join(out, f))).toBe(true);
     }
-    expect(fs.statSync(path.join(out, 'scripts/startup.sh')).mode & 0o111).not.toBe(0);
+    // no site hook named: the X-Spot packages' startup.sh is left alone, none is written
+    expect(fs.existsSync(path.join(out, 'scripts/startup.sh'))).toBe(false);
 
     const cfg = write(dir, 'site.yaml', 'xspot:\n  containerFsSize: 40G\n');
     const preview = runCli(['render', '--out', out, '-c', cfg, '--dry-run']);

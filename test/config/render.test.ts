@@ -166,6 +166,14 @@ describe('log_upload.env and hook scripts', () => {
     const loaded = loadFromText(yaml, path.join(dir, 'site.yaml'));
     const files = renderGuideFiles(loaded.config, loaded.siteScripts);
     expect(files['scripts/startup.sh']).toEqual({ content: '#!/bin/bash\nsystemctl start sssd\n', mode: 0o755 });
-    expect(files['scripts/job_startup_user.sh'].content).toMatch(/^#!\/usr\/bin\/env bash/);
+    // a hook the config does not name stays the X-Spot packages' own: nothing in the bundle
+    expect(Object.keys(files).filter((f) => f.startsWith('scripts/'))).toEqual(['scripts/startup.sh']);
+  });
+
+  test('with no site hooks the bundle carries none, and dockerWrapper.toml still names the installed ones', () => {
+    const loaded = loadFromText('');
+    const files = renderGuideFiles(loaded.config, loaded.siteScripts);
+    expect(Object.keys(files).filter((f) => f.startsWith('scripts/'))).toEqual([]);
+    expect(files['dockerWrapper.toml'].content).toContain('container_startup = "/etc/xspot/scripts/startup.sh"');
   });
 });

@@ -748,6 +748,45 @@ describe('install-config', () => {
     expect(fs.statSync(s.path('/etc/xspot/scripts/startup.sh')).mode & 0o777).toBe(0o755);
   });
 
+  test("a hook the config does not name stays the X-Spot packages' own; a site hook sets it aside and gives it back", () => {
+    const s = sandbox();
+    const vendor = '#!/bin/bash\n# the X-Spot packages: users, groups, hostname in the container\n';
+    s.write('/etc/xspot/scripts/startup.sh', vendor, 0o755);
+    const site = path.join(s.release, 'conf/scripts/startup.sh');
+    const siteText = fs.readFileSync(site, 'utf8');
+    fs.rmSync(site); // the config names no startup.sh
+    expect(s.run('scripts/install-config.sh').status).toBe(0);
+    expect(s.read('/etc/xspot/scripts/startup.sh')).toBe(vendor);
+    expect(s.exists('/etc/xspot/scripts/.vendor/startup.sh')).toBe(false);
+
+    fs.writeFileSync(site, siteText, { mode: 0o755 }); // the site names its own
+    let r = s.run('scripts/install-config.sh');
+    expect(r.status).toBe(0);
+    expect(s.read('/etc/xspot/scripts/startup.sh')).toBe(siteText);
+    expect(s.read('/etc/xspot/scripts/.vendor/startup.sh')).toBe(vendor);
+    expect(fs.statSync(s.path('/etc/xspot/scripts/.vendor')).mode & 0o777).toBe(0o700);
+    expect(s.run('scripts/install-config.sh').status).toBe(0); // a second run keeps the vendor copy
+    expect(s.read('/etc/xspot/scripts/.vendor/startup.sh')).toBe(vendor);
+
+    fs.rmSync(site); // and stops naming it
+    s.clearCalls();
+    r = s.run('scripts/install-config.sh');
+    expect(r.status).toBe(0);
+    expect(s.read('/etc/xspot/scripts/startup.sh')).toBe(vendor);
+    expect(s.exists('/etc/xspot/scripts/.vendor/startup.sh')).toBe(false);
+    expect(r.output).toContain("the X-Spot packages' one is back");
+    expect(matching(s.calls(), 'exorun config')).toEqual(['exorun config']);
+  });
+
+  test('a hook neither the packages nor the config supply is a warning naming the setting', () => {
+    const s = sandbox();
+    fs.rmSync(path.join(s.release, 'conf/scripts/job_cleanup_root.sh'));
+    const r = s.run('scripts/install-config.sh');
+    expect(r.status).toBe(0);
+    expect(r.output).toContain('/etc/xspot/scripts/job_cleanup_root.sh is missing');
+    expect(r.output).toContain('containers.scripts');
+  });
+
   test('does not restart X-Spot under running containers', () => {
     const s = sandbox();
     s.setState('docker_ps', '1');

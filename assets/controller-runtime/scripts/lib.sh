@@ -528,13 +528,21 @@ images_complete() {
   done
 }
 
-# config_pairs: "SOURCE-IN-CONF INSTALLED-PATH MODE" for every file install-config manages.
+# The hook scripts dockerWrapper.toml names. The X-Spot packages install their own; the bundle
+# carries one only when the site's config names its own file (containers.scripts).
+HOOK_SCRIPTS=(startup.sh job_startup_user.sh job_startup_root.sh job_cleanup_user.sh job_cleanup_root.sh)
+# Where install-config keeps the vendor's hook while the site's replaces it.
+VENDOR_HOOKS_DIR="$ETC_XSPOT/scripts/.vendor"
+
+# config_pairs: "SOURCE-IN-CONF INSTALLED-PATH MODE" for every file install-config manages: the
+# three rendered files, and the hook scripts the bundle carries.
 config_pairs() {
   local f
   for f in config.toml dockerWrapper.toml log_upload.env; do
     printf '%s %s %s\n' "$f" "$ETC_XSPOT/config/$f" 0644
   done
-  for f in startup.sh job_startup_user.sh job_startup_root.sh job_cleanup_user.sh job_cleanup_root.sh; do
+  for f in "${HOOK_SCRIPTS[@]}"; do
+    [ -f "$XSPOT_CONF/scripts/$f" ] || continue
     printf '%s %s %s\n' "scripts/$f" "$ETC_XSPOT/scripts/$f" 0755
   done
 }

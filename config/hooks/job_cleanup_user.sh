@@ -1,5 +1,0 @@
-#!/usr/bin/env bash
-# job_cleanup_user.sh: site hook for X-Spot containers; runs in the container as the job's user after the job finishes.
-# Replace it by pointing containers.scripts in the config at your own file.
-set -euo pipefail
-exit 0
