@@ -99,6 +99,12 @@ const ExistingVpcSchema = z.strictObject({
     .boolean()
     .default(false)
     .describe('Add a VPC-wide flow log to CloudWatch Logs (a VPC the site owns usually has its own)'),
+  natPublicIps: z
+    .array(ipv4Cidr)
+    .default([])
+    .describe(
+      'Public addresses (CIDRs) of the NAT gateways the private subnets use: when set, controller and worker credentials are refused from anywhere else',
+    ),
 });
 
 export const NetworkSchema = z
@@ -110,6 +116,13 @@ export const NetworkSchema = z
       .default([])
       .describe('Inbound rules the site needs (SSH, license, license-vendor-daemon ports), from the given CIDRs only'),
     allowWorldIngress: z.boolean().default(false).describe('Allow 0.0.0.0/0 in applicationIngress (discouraged)'),
+    egressCidrs: z
+      .array(ipv4Cidr)
+      .min(1)
+      .default(['0.0.0.0/0'])
+      .describe(
+        'Where controllers and workers may send traffic; the default stays open through the NAT (EC2 API, X-Spot repository, entitlement server)',
+      ),
     flowLogRetentionDays: posInt(3653).default(90),
   })
   .describe('The guide\'s "Prerequisites": VPC, subnets, NAT, security group');

@@ -92,6 +92,12 @@ export interface ControllerFleetProps {
   /** Security group of the controllers (and the workers they launch). */
   readonly securityGroup: ec2.ISecurityGroup;
   /**
+   * More groups for the controllers (the controllers-only group the EFS mount targets admit).
+   *
+   * @default - none
+   */
+  readonly additionalSecurityGroups?: ec2.ISecurityGroup[];
+  /**
    * The controller role (the guide's IAM role "attached to every X-Spot controller"). The fleet
    * adds a policy with what its boot contract needs: read the two release archives, complete and
    * heartbeat its own lifecycle actions, tag its own instance on failure, count bootstrap failures
@@ -496,6 +502,7 @@ export class ControllerFleet extends Construct {
       httpPutResponseHopLimit: hopLimit,
       instanceMetadataTags: false,
     });
+    for (const sg of props.additionalSecurityGroups ?? []) this.launchTemplate.addSecurityGroup(sg);
 
     // ---- notifications ---------------------------------------------------------------------
     this.topic = this.notificationTopic();
@@ -749,6 +756,13 @@ export class ControllerFleet extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
       pendingWindow: Duration.days(7),
     });
+    // Alarms of this account only (alarm names are not known to the key: they are created later).
+    const alarmArns = Stack.of(this).formatArn({
+      service: 'cloudwatch',
+      resource: 'alarm',
+      resourceName: '*',
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
     // CloudWatch alarm actions: the AWS managed aws/sns key does not allow CloudWatch, hence this key.
     key.addToResourcePolicy(
       new iam.PolicyStatement({
@@ -756,6 +770,7 @@ export class ControllerFleet extends Construct {
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID }, ArnLike: { 'aws:SourceArn': alarmArns } },
       }),
     );
     // Auto Scaling notifications are published by the account's Auto Scaling service-linked role,
@@ -783,7 +798,7 @@ export class ControllerFleet extends Construct {
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['sns:Publish'],
         resources: [topic.topicArn],
-        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID }, ArnLike: { 'aws:SourceArn': alarmArns } },
       }),
     );
     return topic;

@@ -55,6 +55,8 @@ export class XspotNetwork extends Construct {
   public readonly vpc: ec2.IVpc;
   /** Where controllers and workers run. */
   public readonly privateSubnets: ec2.SubnetSelection;
+  /** Public addresses of the NAT gateways this construct created (none for an existing VPC). */
+  public readonly natPublicIps: string[] = [];
 
   constructor(scope: Construct, id: string, props: XspotNetworkProps) {
     super(scope, id);
@@ -64,6 +66,10 @@ export class XspotNetwork extends Construct {
     if (props.newVpc) {
       const vpc = this.createVpc(props.newVpc);
       this.vpc = vpc;
+      for (const subnet of vpc.publicSubnets) {
+        const eip = subnet.node.tryFindChild('EIP');
+        if (eip instanceof ec2.CfnEIP) this.natPublicIps.push(eip.attrPublicIp);
+      }
       this.privateSubnets = { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
       vpc.addGatewayEndpoint('S3', {
         service: ec2.GatewayVpcEndpointAwsService.S3,

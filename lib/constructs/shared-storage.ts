@@ -8,9 +8,13 @@ export interface SharedStorageProps {
   readonly vpc: ec2.IVpc;
   /** Subnets for the mount targets (the controllers' subnets). */
   readonly subnets: ec2.SubnetSelection;
-  /** The controllers' security group: the only source allowed to reach NFS. */
+  /** The controllers' own security group: the only source allowed to reach NFS. */
   readonly clientSecurityGroup: ec2.ISecurityGroup;
-  /** Roles that mount the file system (as root). */
+  /**
+   * Roles that mount the file system with IAM authorization (as root): the file-system policy
+   * grants them ClientMount, ClientWrite and ClientRootAccess through a mount target and refuses
+   * every other principal, anonymous NFS clients included.
+   */
   readonly clientRoles: iam.IRole[];
   /** @default efs.ThroughputMode.ELASTIC */
   readonly throughputMode?: efs.ThroughputMode;
@@ -22,22 +26,36 @@ export interface SharedStorageProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
+/** The EFS client actions a controller needs to mount REMOTE_DIR as root. */
+export const EFS_CLIENT_ACTIONS = [
+  'elasticfilesystem:ClientMount',
+  'elasticfilesystem:ClientWrite',
+  'elasticfilesystem:ClientRootAccess',
+];
+
 /**
  * REMOTE_DIR's home when the site has no NFS/FSx of its own: an encrypted EFS file system with
- * mount targets in the controller subnets, NFS open only to the controller security group, a
- * file-system policy that refuses non-TLS and anonymous access, and automatic backups.
+ * mount targets in the controller subnets behind a group of their own that admits NFS from the
+ * controllers' group only, a file-system policy that grants the client actions to the client
+ * roles through a mount target over TLS and to no one else (anonymous NFS included; clients mount
+ * with `tls,iam`), and automatic backups.
  */
 export class SharedStorage extends Construct {
   public readonly fileSystem: efs.FileSystem;
 
   constructor(scope: Construct, id: string, props: SharedStorageProps) {
     super(scope, id);
+    if (props.clientRoles.length === 0) throw new Error('SharedStorage: clientRoles must name at least one role');
     const sg = new ec2.SecurityGroup(this, 'MountTargets', {
       vpc: props.vpc,
       description: 'X-Spot shared storage mount targets: NFS from the controllers only',
       allowAllOutbound: false,
     });
-    sg.addIngressRule(props.clientSecurityGroup, ec2.Port.tcp(2049), 'NFS (TLS via efs-utils) from X-Spot controllers');
+    sg.addIngressRule(
+      props.clientSecurityGroup,
+      ec2.Port.tcp(2049),
+      'NFS (TLS via efs-utils) from X-Spot controllers only',
+    );
 
     this.fileSystem = new efs.FileSystem(this, 'FileSystem', {
       vpc: props.vpc,
@@ -48,8 +66,31 @@ export class SharedStorage extends Construct {
       throughputMode: props.throughputMode ?? efs.ThroughputMode.ELASTIC,
       enableAutomaticBackups: props.automaticBackups ?? true,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
-      allowAnonymousAccess: false,
+      // No "any principal through a mount target" statement: the policy below names the clients.
+      allowAnonymousAccess: true,
     });
+    this.fileSystemPolicy(props.clientRoles);
+  }
+
+  private fileSystemPolicy(clientRoles: iam.IRole[]): void {
+    const roleArns = clientRoles.map((r) => r.roleArn);
+    this.fileSystem.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'ClientsThroughMountTarget',
+        principals: clientRoles.map((r) => new iam.ArnPrincipal(r.roleArn)),
+        actions: EFS_CLIENT_ACTIONS,
+        conditions: { Bool: { 'elasticfilesystem:AccessedViaMountTarget': 'true' } },
+      }),
+    );
+    this.fileSystem.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyOtherPrincipals',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: EFS_CLIENT_ACTIONS,
+        conditions: { ArnNotEquals: { 'aws:PrincipalArn': roleArns } },
+      }),
+    );
     this.fileSystem.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'DenyNonTls',
@@ -59,13 +100,5 @@ export class SharedStorage extends Construct {
         conditions: { Bool: { 'aws:SecureTransport': 'false' } },
       }),
     );
-    for (const role of props.clientRoles) {
-      this.fileSystem.grant(
-        role,
-        'elasticfilesystem:ClientMount',
-        'elasticfilesystem:ClientWrite',
-        'elasticfilesystem:ClientRootAccess',
-      );
-    }
   }
 }

@@ -12,7 +12,6 @@ import * as fs from 'node:fs';
 import { Duration, type ITaggable, Lazy, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as imagebuilder from 'aws-cdk-lib/aws-imagebuilder';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -21,6 +20,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { IAM_ROLE_NAME_MAX, type RoleSuffix, roleNameOf } from '../config/iam-names';
 import { ALLOW } from '../config/patterns';
+import { sessionManagerStatement } from './security';
 import { renderWorkerFstab, type WorkerMount } from './worker-image-mounts';
 import { acknowledgeFinding, acknowledgeResourceFinding } from './worker-image-nag';
 import { assetPath, ParentImageResolver, type WorkerParentImage } from './worker-image-parent';
@@ -344,10 +344,10 @@ export class WorkerImagePipeline extends Construct {
       roleName: roleName('ami-build'),
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
       description: `X-Spot worker image build and test instances (${name})`,
-      managedPolicies: [
-        iam.ManagedPolicy.fromAwsManagedPolicyName('EC2InstanceProfileForImageBuilder'),
-        iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore'),
-      ],
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('EC2InstanceProfileForImageBuilder')],
+      // Image Builder drives the build through the SSM agent (Run Command): the agent's calls only,
+      // not AmazonSSMManagedInstanceCore's account-wide ssm:GetParameter(s).
+      inlinePolicies: { SsmAgent: new iam.PolicyDocument({ statements: [sessionManagerStatement()] }) },
     });
     // Build logs: s3:PutObject below the deployment's prefix, nothing else.
     const buildLogsArn = props.logBucket.arnForObjects(`${logPrefix}/*`);
@@ -367,11 +367,14 @@ export class WorkerImagePipeline extends Construct {
     acknowledgeFinding(
       this.instanceRole,
       'AwsSolutions-IAM4',
-      'the AWS policies Image Builder documents for build instances (AWSTOE, component download, its log group) and Session Manager',
-      [
-        'Policy::arn:<AWS::Partition>:iam::aws:policy/EC2InstanceProfileForImageBuilder',
-        'Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore',
-      ],
+      'the AWS policy Image Builder documents for build instances (AWSTOE: imagebuilder:GetComponent, component download from ec2imagebuilder* buckets, its /aws/imagebuilder log groups)',
+      ['Policy::arn:<AWS::Partition>:iam::aws:policy/EC2InstanceProfileForImageBuilder'],
+    );
+    acknowledgeFinding(
+      this.instanceRole,
+      'AwsSolutions-IAM5',
+      'SSM agent actions (ssm:UpdateInstanceInformation, ssm:ListInstanceAssociations, ssmmessages:*Channel, ec2messages:*) have no resource-level permissions; Image Builder runs the build through Run Command',
+      ['Resource::*'],
     );
     const instanceProfile = new iam.InstanceProfile(this, 'InstanceProfile', {
       role: this.instanceRole,
@@ -500,7 +503,7 @@ export class WorkerImagePipeline extends Construct {
       resource: 'image',
       resourceName: `${baseName}/`,
     });
-    new events.Rule(this, 'BuildFailed', {
+    const rule = new events.Rule(this, 'BuildFailed', {
       description: `X-Spot worker image build failed (${name})`,
       eventPattern: {
         source: ['aws.imagebuilder'],
@@ -508,14 +511,36 @@ export class WorkerImagePipeline extends Construct {
         resources: events.Match.prefix(imageArnPrefix),
         detail: { state: { status: ['FAILED'] } },
       },
-      targets: [
-        new targets.SnsTopic(this.failureTopic, {
-          message: events.RuleTargetInput.fromText(
-            `X-Spot worker image build failed: ${events.EventField.fromPath('$.resources[0]')}: ${events.EventField.fromPath('$.detail.state.reason')}. Logs: ${this.buildLogsLocation}; run xspot-cdk ami list`,
-          ),
-        }),
-      ],
     });
+    const topic = this.failureTopic;
+    const message = events.RuleTargetInput.fromText(
+      `X-Spot worker image build failed: ${events.EventField.fromPath('$.resources[0]')}: ${events.EventField.fromPath('$.detail.state.reason')}. Logs: ${this.buildLogsLocation}; run xspot-cdk ami list`,
+    );
+    // The topic as a target without the stock grant (which names EventBridge with no condition):
+    // EventBridge may publish for this rule only, and use the key for this account only.
+    rule.addTarget({ bind: () => ({ arn: topic.topicArn, input: message, targetResource: topic }) });
+    const events_ = new iam.ServicePrincipal('events.amazonaws.com');
+    topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'BuildFailedRule',
+        principals: [events_],
+        actions: ['sns:Publish'],
+        resources: [topic.topicArn],
+        conditions: {
+          ArnEquals: { 'aws:SourceArn': rule.ruleArn },
+          StringEquals: { 'aws:SourceAccount': stack.account },
+        },
+      }),
+    );
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'EventBridgePublishes',
+        principals: [events_],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+    );
   }
 }
 

@@ -63,6 +63,7 @@ export function buildXspotApp(
     vpc: prereqs.vpc,
     vpcSubnets: prereqs.privateSubnets,
     securityGroup: prereqs.securityGroup,
+    controllerSecurityGroup: prereqs.controllerSecurityGroup,
     controllerRole: prereqs.controllerRole,
     logBucket: prereqs.logBucket,
     fileSystem: prereqs.fileSystem,

@@ -21,6 +21,8 @@ export interface ControllersStackProps extends StackProps {
   readonly vpcSubnets?: ec2.SubnetSelection;
   /** Security group of the controllers and workers. */
   readonly securityGroup: ec2.ISecurityGroup;
+  /** Group of the controllers only (the EFS mount targets admit NFS from it). */
+  readonly controllerSecurityGroup: ec2.ISecurityGroup;
   /** The role attached to every controller. */
   readonly controllerRole: iam.IRole;
   /** Bucket the controllers sync their logs to (when `logs.s3Sync`). */
@@ -48,7 +50,7 @@ export function sharedStorageMount(config: XspotConfig, fileSystem?: efs.IFileSy
     if (!fileSystem) {
       throw new Error('storage.type is efs but the prerequisites stack passed no EFS file system (fileSystem)');
     }
-    return { type: 'efs', source: fileSystem.fileSystemId, mountPoint: s.mountPoint, mountOptions: 'tls,_netdev' };
+    return { type: 'efs', source: fileSystem.fileSystemId, mountPoint: s.mountPoint, mountOptions: 'tls,iam,_netdev' };
   }
   const e = s.existing;
   if (!e) throw new Error(`storage.existing: must be set when storage.type is ${s.type} (dnsName, exportPath, ...)`);
@@ -88,6 +90,7 @@ export class ControllersStack extends Stack {
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
       securityGroup: props.securityGroup,
+      additionalSecurityGroups: [props.controllerSecurityGroup],
       role: props.controllerRole,
       instanceType: new ec2.InstanceType(ctl.instanceType),
       machineImageId: ctl.amiId,

@@ -42,6 +42,8 @@ export class PrereqsStack extends Stack {
   public readonly vpc: ec2.IVpc;
   public readonly privateSubnets: ec2.SubnetSelection;
   public readonly securityGroup: ec2.ISecurityGroup;
+  /** Attached to controllers only: the source the EFS mount targets admit. */
+  public readonly controllerSecurityGroup: ec2.ISecurityGroup;
   public readonly controllerRole: iam.IRole;
   public readonly workerRole: iam.IRole;
   public readonly workerInstanceProfile: iam.IInstanceProfile;
@@ -88,10 +90,13 @@ export class PrereqsStack extends Stack {
     this.vpc = network.vpc;
     this.privateSubnets = network.privateSubnets;
 
+    const workers = c.workers;
     const security = new XspotSecurity(this, 'Security', {
       vpc: this.vpc,
       deploymentName: c.deployment.name,
-      internalCidrs: n.existingVpc ? n.existingVpc.cidrBlocks : [(n.newVpc ?? { cidr: '10.0.0.0/16' }).cidr],
+      internalCidrs: n.existingVpc
+        ? n.existingVpc.privateSubnets.map((s) => s.cidr)
+        : this.vpc.selectSubnets(this.privateSubnets).subnets.map((s) => s.ipv4CidrBlock),
       applicationIngress: n.applicationIngress.map((r) => ({
         description: r.description,
         protocol: r.protocol,
@@ -99,10 +104,16 @@ export class PrereqsStack extends Stack {
         toPort: r.toPort ?? r.fromPort,
         cidrs: r.cidrs,
       })),
+      egressCidrs: n.egressCidrs,
       roleNamePrefix: c.iam.roleNamePrefix,
       sessionManager: c.iam.sessionManager,
+      workerImageId: workers.ami,
+      workerInstanceTypes: [...workers.onDemandTypes, ...workers.spotFleetTypes],
+      workerTagKeys: Object.keys(workers.instanceTags),
+      natPublicIps: n.existingVpc ? n.existingVpc.natPublicIps : network.natPublicIps,
     });
     this.securityGroup = security.securityGroup;
+    this.controllerSecurityGroup = security.controllerSecurityGroup;
     this.controllerRole = security.controllerRole;
     this.workerRole = security.workerRole;
     this.workerInstanceProfile = security.workerInstanceProfile;
@@ -111,7 +122,7 @@ export class PrereqsStack extends Stack {
       const storage = new SharedStorage(this, 'SharedStorage', {
         vpc: this.vpc,
         subnets: this.privateSubnets,
-        clientSecurityGroup: this.securityGroup,
+        clientSecurityGroup: this.controllerSecurityGroup,
         clientRoles: [this.controllerRole],
         throughputMode:
           c.storage.efs.throughputMode === 'elastic' ? efs.ThroughputMode.ELASTIC : efs.ThroughputMode.BURSTING,
@@ -137,6 +148,11 @@ export class PrereqsStack extends Stack {
       'Subnets of the controllers and workers',
     );
     out('SecurityGroupId', this.securityGroup.securityGroupId, 'Security group of the controllers and workers');
+    out(
+      'ControllerSecurityGroupId',
+      this.controllerSecurityGroup.securityGroupId,
+      'Security group of the controllers only (admitted by the EFS mount targets)',
+    );
     out('ControllerRoleArn', this.controllerRole.roleArn, 'IAM role attached to every controller');
     out('WorkerRoleArn', this.workerRole.roleArn, 'IAM role of the workers (passed by the controllers)');
     out('WorkerInstanceProfileName', this.workerInstanceProfile.instanceProfileName, 'Instance profile of the workers');

@@ -32,6 +32,7 @@ function build(config: string | object = DEFAULT_YAML) {
     vpc: prereqs.vpc,
     vpcSubnets: prereqs.privateSubnets,
     securityGroup: prereqs.securityGroup,
+    controllerSecurityGroup: prereqs.controllerSecurityGroup,
     controllerRole: prereqs.controllerRole,
     logBucket: prereqs.logBucket,
     fileSystem: prereqs.fileSystem,
@@ -83,7 +84,11 @@ describe('default config', () => {
     expect(ud).toMatch(
       /XSPOT_STORAGE_SOURCE='",\{"Fn::ImportValue":"xspot-prereqs:ExportsOutputRefSharedStorage[A-Za-z0-9]+"\}/,
     );
-    expect(ud).toContain("XSPOT_STORAGE_MOUNT_OPTIONS='tls,_netdev'");
+    expect(ud).toContain("XSPOT_STORAGE_MOUNT_OPTIONS='tls,iam,_netdev'");
+    // The controllers-only group (the one the mount targets admit) besides the shared group.
+    expect(ud).toMatch(
+      /"SecurityGroupIds":\[\{"Fn::ImportValue":"xspot-prereqs:[^"]*ControllersAndWorkers[^"]*"\},\{"Fn::ImportValue":"xspot-prereqs:[^"]*ControllersOnly[^"]*"\}\]/,
+    );
     template.hasResourceProperties('AWS::IAM::InstanceProfile', {
       Roles: [{ 'Fn::ImportValue': Match.stringLikeRegexp('^xspot-prereqs:ExportsOutputRefSecurityControllerRole') }],
     });

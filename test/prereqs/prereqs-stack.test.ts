@@ -106,15 +106,19 @@ describe('network', () => {
 });
 
 describe('security group', () => {
-  test('all traffic within every VPC CIDR block, application ports only from their CIDRs, descriptions on every rule', () => {
+  test('all traffic within the controller/worker subnets (not every VPC block), application ports only from their CIDRs, descriptions on every rule', () => {
     const t = template(EXISTING_VPC_CONFIG);
     const sgs = t.findResources('AWS::EC2::SecurityGroup', {
       Properties: { GroupDescription: Match.stringLikeRegexp('^X-Spot controllers and workers') },
     });
     const [sg] = Object.values(sgs) as { Properties: { SecurityGroupIngress: Record<string, unknown>[] } }[];
     expect(sg.Properties.SecurityGroupIngress).toEqual([
-      { CidrIp: '172.31.0.0/16', IpProtocol: '-1', Description: 'X-Spot: all traffic within the VPC (172.31.0.0/16)' },
-      { CidrIp: '100.64.0.0/16', IpProtocol: '-1', Description: 'X-Spot: all traffic within the VPC (100.64.0.0/16)' },
+      { CidrIp: '172.31.0.0/20', IpProtocol: '-1', Description: 'X-Spot: all traffic within the subnet 172.31.0.0/20' },
+      {
+        CidrIp: '172.31.16.0/20',
+        IpProtocol: '-1',
+        Description: 'X-Spot: all traffic within the subnet 172.31.16.0/20',
+      },
       {
         CidrIp: '198.51.100.0/24',
         IpProtocol: 'tcp',
@@ -142,7 +146,26 @@ describe('security group', () => {
       (r) => (r as { Properties: { CidrIp?: string } }).Properties,
     );
     const cidrs = [...inline, ...separate].map((r) => r.CidrIp).filter(Boolean);
-    expect(cidrs).toEqual(['10.0.0.0/16']);
+    // The two private subnets of the default VPC, nothing wider.
+    expect(cidrs).toEqual(['10.0.64.0/18', '10.0.128.0/18']);
+  });
+
+  test('all traffic from the group itself; egress open by default, limited when configured', () => {
+    const t = template();
+    t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      IpProtocol: '-1',
+      SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SecurityControllersAndWorkers'), 'GroupId'] },
+      GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SecurityControllersAndWorkers'), 'GroupId'] },
+    });
+    t.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: Match.stringLikeRegexp('^X-Spot controllers and workers'),
+      SecurityGroupEgress: [Match.objectLike({ CidrIp: '0.0.0.0/0', IpProtocol: '-1' })],
+    });
+    const limited = template({ network: { egressCidrs: ['10.0.0.0/8'] } });
+    limited.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: Match.stringLikeRegexp('^X-Spot controllers and workers'),
+      SecurityGroupEgress: [Match.objectLike({ CidrIp: '10.0.0.0/8', IpProtocol: '-1' })],
+    });
   });
 });
 
@@ -166,13 +189,22 @@ describe('IAM', () => {
     expect(s.Describe.Resource).toBe('*');
   });
 
-  test('launches need the deployment tag on the request; changes need it on the resource', () => {
+  test('launches need the deployment tag on the instance and a worker instance type; changes need it on the resource', () => {
     const s = statements(template({ deployment: { name: 'prod' } }));
-    expect(s.LaunchTaggedWorkers.Condition).toEqual({ StringEquals: { 'aws:RequestTag/xspot:deployment': 'prod' } });
-    expect(s.ManageOwnResources.Action).toEqual(expect.arrayContaining(['ec2:TerminateInstances', 'ec2:CreateTags']));
+    expect(s.LaunchTaggedWorkers.Condition).toEqual({
+      StringEquals: { 'aws:RequestTag/xspot:deployment': 'prod' },
+      StringLike: { 'ec2:InstanceType': ['r5.*', 'r5b.*', 'r5d.*', 'r5n.*'] },
+    });
+    expect(s.ManageOwnResources.Action).toEqual(expect.arrayContaining(['ec2:TerminateInstances']));
+    expect(s.ManageOwnResources.Action).not.toContain('ec2:CreateTags');
     expect(s.ManageOwnResources.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/xspot:deployment': 'prod' } });
+    expect(s.RetagOwnResources.Condition).toEqual({
+      StringEquals: { 'aws:ResourceTag/xspot:deployment': 'prod' },
+      'ForAllValues:StringEquals': { 'aws:TagKeys': ['Name', 'xspot:bootstrap-failed-step'] },
+    });
     expect(s.TagOnCreate.Condition).toEqual({
       StringEquals: { 'ec2:CreateAction': expect.arrayContaining(['RunInstances', 'CreateFleet']) },
+      StringEqualsIfExists: { 'aws:RequestTag/xspot:deployment': 'prod' },
     });
   });
 
@@ -194,13 +226,21 @@ describe('IAM', () => {
     expect(JSON.stringify(s.ReadDeploymentParameters.Resource)).toContain(':parameter/xspot/prod/*');
   });
 
-  test('Session Manager by default; role name prefix and permissions boundary from config', () => {
+  test('Session Manager by default (its own statement, no managed policy); role name prefix and permissions boundary from config', () => {
     const t = template(EXISTING_VPC_CONFIG);
     t.hasResourceProperties('AWS::IAM::Role', {
       RoleName: 'hpc-site-controller',
       PermissionsBoundary: 'arn:aws:iam::123456789012:policy/hpc-boundary',
-      ManagedPolicyArns: [
-        { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/AmazonSSMManagedInstanceCore']] },
+      ManagedPolicyArns: Match.absent(),
+      Policies: [
+        {
+          PolicyName: 'Baseline',
+          PolicyDocument: Match.objectLike({
+            Statement: Match.arrayWith([
+              Match.objectLike({ Sid: 'SessionManager', Action: Match.arrayWith(['ssmmessages:OpenDataChannel']) }),
+            ]),
+          }),
+        },
       ],
     });
     t.hasResourceProperties('AWS::IAM::Role', {
@@ -210,8 +250,10 @@ describe('IAM', () => {
     t.hasResourceProperties('AWS::IAM::InstanceProfile', { InstanceProfileName: 'hpc-site-worker' });
   });
 
-  test('without Session Manager no managed policy is attached', () => {
+  test('without Session Manager the roles carry no Session Manager statement', () => {
     const t = template({ iam: { sessionManager: false } });
+    const roles = Object.values(t.findResources('AWS::IAM::Role'));
+    expect(JSON.stringify(roles)).not.toContain('ssmmessages');
     t.hasResourceProperties('AWS::IAM::Role', {
       Description: Match.stringLikeRegexp('^X-Spot controllers'),
       ManagedPolicyArns: Match.absent(),
@@ -220,7 +262,7 @@ describe('IAM', () => {
 });
 
 describe('shared storage', () => {
-  test('EFS by default: encrypted, backups on, retained, NFS only from the controller security group', () => {
+  test('EFS by default: encrypted, backups on, retained, NFS only from the controllers-only security group', () => {
     const t = template();
     t.hasResourceProperties('AWS::EFS::FileSystem', {
       Encrypted: true,
@@ -233,8 +275,20 @@ describe('shared storage', () => {
       IpProtocol: 'tcp',
       FromPort: 2049,
       ToPort: 2049,
-      SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SecurityControllersAndWorkers'), 'GroupId'] },
+      SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SecurityControllersOnly'), 'GroupId'] },
     });
+  });
+
+  test('the file-system policy names the controller role and no "any principal" allow', () => {
+    const t = template();
+    const [fs] = Object.values(t.findResources('AWS::EFS::FileSystem')) as {
+      Properties: { FileSystemPolicy: { Statement: Record<string, unknown>[] } };
+    }[];
+    const allows = fs.Properties.FileSystemPolicy.Statement.filter((s) => s.Effect === 'Allow');
+    expect(allows).toHaveLength(1);
+    const principal = (allows[0].Principal as { AWS: { 'Fn::GetAtt': [string, string] } }).AWS['Fn::GetAtt'];
+    expect(principal[0]).toMatch(/^SecurityControllerRole/);
+    expect(principal[1]).toBe('Arn');
   });
 
   test('the file-system policy refuses non-TLS clients', () => {

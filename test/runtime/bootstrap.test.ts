@@ -80,7 +80,7 @@ describe('happy path', () => {
     const expected = [
       'systemctl start xspot-lifecycle-watch.service',
       'yum -y --setopt=skip_missing_names_on_install=False install amazon-efs-utils',
-      `mount -t efs -o tls,_netdev fs-0123456789abcdef0:/ ${s.path('/efs')}`,
+      `mount -t efs -o tls,iam,_netdev fs-0123456789abcdef0:/ ${s.path('/efs')}`,
       'mkfs.xfs -n ftype=1 -L xspot-docker /dev/nvme1n1',
       `mount -t xfs -o noatime,pquota /dev/nvme1n1 ${s.path('/var/lib/docker')}`,
       `yum -y --setopt=skip_missing_names_on_install=False install ${VERSIONS.xspot} ${VERSIONS.cliWrapper} ${VERSIONS.platform} ${VERSIONS.guestKernel} docker`,
@@ -124,7 +124,7 @@ describe('happy path', () => {
     }
     // fstab keeps both mounts
     const fstab = s.read('/etc/fstab');
-    expect(fstab).toContain('fs-0123456789abcdef0:/ /efs efs tls,_netdev 0 0\n');
+    expect(fstab).toContain('fs-0123456789abcdef0:/ /efs efs tls,iam,_netdev 0 0\n');
     expect(fstab).toMatch(/^UUID=\S+ \/var\/lib\/docker xfs defaults,nofail,noatime,pquota 0 2$/m);
     expect(fstab).toContain('UUID=root-uuid / xfs defaults 0 0\n');
     // units run from the stable path

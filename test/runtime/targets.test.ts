@@ -157,7 +157,7 @@ describe('mount-remote', () => {
       'efs',
       { XSPOT_STORAGE_MOUNT_OPTIONS: '_netdev,accesspoint=fsap-0123456789abcdef0' },
       'amazon-efs-utils',
-      'mount -t efs -o tls,_netdev,accesspoint=fsap-0123456789abcdef0 fs-0123456789abcdef0:/',
+      'mount -t efs -o tls,iam,_netdev,accesspoint=fsap-0123456789abcdef0 fs-0123456789abcdef0:/',
     ],
   ])('%s: installs the client, mounts with the right options, keeps fstab', (type, env, pkg, mount) => {
     const s = sandbox({ deployEnv: { XSPOT_STORAGE_TYPE: type, ...env } });
@@ -173,6 +173,16 @@ describe('mount-remote', () => {
     expect(fs.statSync(s.path('/efs/deploy/scripts')).isDirectory()).toBe(true);
   });
 
+  test('EFS: tls and iam are added to operator options once, in front', () => {
+    const s = sandbox({
+      deployEnv: { XSPOT_STORAGE_TYPE: 'efs', XSPOT_STORAGE_MOUNT_OPTIONS: '_netdev,iam,noresvport,tls' },
+    });
+    expect(s.run('scripts/mount-remote.sh').status).toBe(0);
+    expect(inOrder(s.calls(), ['mount -t efs -o tls,iam,_netdev,noresvport fs-0123456789abcdef0:/'])).toEqual([
+      'mount -t efs -o tls,iam,_netdev,noresvport fs-0123456789abcdef0:/',
+    ]);
+  });
+
   test('changed mount options replace the fstab entry instead of adding one', () => {
     const s = sandbox();
     expect(s.run('scripts/mount-remote.sh').status).toBe(0);
@@ -186,7 +196,8 @@ describe('mount-remote', () => {
       .read('/etc/fstab')
       .split('\n')
       .filter((l) => l.includes(' /efs '));
-    expect(efsLines).toEqual(['fs-0123456789abcdef0:/ /efs efs tls,_netdev,noresvport 0 0']);
+    // iam is always added: the file-system policy refuses anonymous (non-IAM) NFS clients.
+    expect(efsLines).toEqual(['fs-0123456789abcdef0:/ /efs efs tls,iam,_netdev,noresvport 0 0']);
     expect(matching(s.calls(), 'mount -t')).toEqual([]); // already mounted
   });
 

@@ -248,15 +248,15 @@ describe('infrastructure configuration', () => {
     template.hasResourceProperties('AWS::ImageBuilder::InfrastructureConfiguration', { InstanceTypes: ['m6i.xlarge'] });
   });
 
-  test('the instance role: Image Builder + Session Manager policies, and s3:PutObject below the log prefix only', () => {
+  test('the instance role: the Image Builder policy, the SSM agent statement (no AmazonSSMManagedInstanceCore), and s3:PutObject below the log prefix only', () => {
     t.hasResourceProperties('AWS::IAM::Role', {
       AssumeRolePolicyDocument: Match.objectLike({
         Statement: [Match.objectLike({ Principal: { Service: 'ec2.amazonaws.com' } })],
       }),
       ManagedPolicyArns: [
         { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/EC2InstanceProfileForImageBuilder']] },
-        { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/AmazonSSMManagedInstanceCore']] },
       ],
+      Policies: [Match.objectLike({ PolicyName: 'SsmAgent' })],
     });
     const policies = resourcesOf(t, 'AWS::IAM::Policy');
     expect(policies).toHaveLength(1);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # mount-remote.sh - boot step `mount-remote`: mount the shared file system that holds REMOTE_DIR
-# (XSPOT_STORAGE_TYPE from deploy.env: efs with TLS through amazon-efs-utils, nfs, ontap (NFS) or
+# (XSPOT_STORAGE_TYPE from deploy.env: efs with TLS and IAM authorization through amazon-efs-utils, nfs, ontap (NFS) or
 # lustre), keep it in /etc/fstab, create REMOTE_DIR, IMAGE_DEPLOY_DIR and SCRIPT_DEPLOY_DIR, then
 # do the preparation env.cfg's toggles ask for (LUSTRE_NEEDED, AUTOFS_NEEDED, SSSD_NEEDED,
 # LDAPS_NEEDED, ONTAP_NEEDED with ONTAP_FOLDERS). Idempotent: mounts only what is not mounted,
@@ -22,9 +22,16 @@ case "$XSPOT_STORAGE_TYPE" in
     pkgs=(amazon-efs-utils)
     fstype=efs
     src="$XSPOT_STORAGE_SOURCE:/"
-    opts="${opts:-tls,_netdev}"
-    # EFS is always mounted with TLS (encryption in transit).
-    case ",$opts," in *,tls,*) ;; *) opts="tls,$opts" ;; esac
+    # EFS is always mounted with TLS (encryption in transit) and IAM authorization: the
+    # file-system policy grants the client actions to the controller role only, so a mount
+    # without `iam` is anonymous and refused ("access denied by server"). Both lead the options.
+    rest=()
+    IFS=, read -ra given <<<"${opts:-_netdev}"
+    for o in ${given[@]+"${given[@]}"}; do
+      case "$o" in tls | iam | '') ;; *) rest+=("$o") ;; esac
+    done
+    opts=tls,iam
+    for o in ${rest[@]+"${rest[@]}"}; do opts="$opts,$o"; done
     ;;
   nfs | ontap)
     pkgs=(nfs-utils)
