@@ -30,6 +30,14 @@ export interface Facts {
   readonly workerRoleArn: string;
   readonly controllerRoleArn: string;
   readonly parameterPrefix: string;
+  /** The controllers stack's ARN (its id), which the creation signal names. */
+  readonly controllerStackId: string;
+  /** The prerequisites stack's ARN: another stack of the same deployment. */
+  readonly prereqsStackId: string;
+  /** Public addresses of the NAT gateways the private subnets go out through. */
+  readonly natIps: string[];
+  /** The VPC flow log's log group, when the deployment creates one. */
+  readonly flowLogGroup?: string;
 }
 
 const output = (m: DeploymentModel, stack: string, key: string): string => {
@@ -38,10 +46,27 @@ const output = (m: DeploymentModel, stack: string, key: string): string => {
   return String(m.resolve(stack, o.Value));
 };
 
-export function facts(m: DeploymentModel, name: string, workerAmi?: string, natIp?: string): Facts {
+/**
+ * The public address of every NAT gateway the template creates, read from the gateways'
+ * AllocationId (not from the construct that collects them for the deny statement).
+ */
+function natGatewayAddresses(m: DeploymentModel, stack: string): string[] {
+  const t = m.templates[stack];
+  return Object.values(t.Resources)
+    .filter((r) => r.Type === 'AWS::EC2::NatGateway')
+    .map((r) => {
+      const alloc = (r.Properties?.AllocationId ?? {}) as { 'Fn::GetAtt'?: [string, string] };
+      const eip = alloc['Fn::GetAtt']?.[0];
+      if (!eip || t.Resources[eip]?.Type !== 'AWS::EC2::EIP') throw new Error(`${stack}: NAT gateway without an EIP`);
+      return m.ref(stack, eip);
+    });
+}
+
+export function facts(m: DeploymentModel, name: string, workerAmi?: string, siteNatIps?: string[]): Facts {
   const prereqs = `${name}-prereqs`;
   const t = m.templates[prereqs];
-  const eips = Object.keys(t.Resources).filter((id) => t.Resources[id].Type === 'AWS::EC2::EIP');
+  const natIps = siteNatIps ?? natGatewayAddresses(m, prereqs);
+  if (natIps.length === 0) throw new Error(`${prereqs}: no NAT address to call from`);
   const vpcId = output(m, prereqs, 'VpcId');
   const find = (stack: string, type: string, idPart: string) => {
     const ids = Object.keys(m.templates[stack].Resources).filter(
@@ -53,10 +78,13 @@ export function facts(m: DeploymentModel, name: string, workerAmi?: string, natI
   const wi = `${name}-worker-image`;
   const ctl = `${name}-controllers`;
   const fsId = Object.keys(t.Resources).find((id) => t.Resources[id].Type === 'AWS::EFS::FileSystem');
+  const flowLogId = Object.keys(t.Resources).find(
+    (id) => t.Resources[id].Type === 'AWS::Logs::LogGroup' && id.includes('FlowLogs'),
+  );
   return {
     env: {
       vpcId,
-      natIp: natIp ?? m.ref(prereqs, eips[0]),
+      natIp: natIps[0],
       instanceArn: `arn:aws:ec2:${m.region}:${m.account}:instance/i-0abc`,
       privateIp: '10.0.1.10',
     },
@@ -76,12 +104,25 @@ export function facts(m: DeploymentModel, name: string, workerAmi?: string, natI
     workerRoleArn: output(m, prereqs, 'WorkerRoleArn'),
     controllerRoleArn: output(m, prereqs, 'ControllerRoleArn'),
     parameterPrefix: `arn:aws:ssm:${m.region}:${m.account}:parameter/xspot/${name}`,
+    controllerStackId: m.ref(ctl, 'AWS::StackId'),
+    prereqsStackId: m.ref(prereqs, 'AWS::StackId'),
+    natIps,
+    flowLogGroup: flowLogId ? m.ref(prereqs, flowLogId) : undefined,
   };
 }
 
 const CONTROLLER = 'SecurityControllerRole';
 const WORKER = 'SecurityWorkerRole';
 const IMAGE_BUILD = 'WorkerImageInstanceRole';
+const FLOW_LOG = 'NetworkFlowLogIAMRole';
+/** A role the VPC Flow Logs service assumes: no instance issued its credentials. */
+const NOT_FROM_INSTANCE = {
+  'ec2:SourceInstanceARN': undefined,
+  'aws:ec2InstanceSourceVPC': undefined,
+  'aws:ec2InstanceSourcePrivateIPv4': undefined,
+  'aws:SourceIp': undefined,
+  'aws:ViaAWSService': 'true',
+};
 
 export function cases(f: Facts): Case[] {
   const ec2 = (resource: string) => `arn:aws:ec2:${f.region}:${f.account}:${resource}`;
@@ -307,7 +348,59 @@ export function cases(f: Facts): Case[] {
         { principal: IMAGE_BUILD, action: 's3:PutObject', resource: logObject(`image-builder/${f.name}/build/x.log`) },
       ],
     },
+    {
+      name: "controller signals its own stack's creation",
+      why: 'the creation policy waits for each controller to signal SUCCESS (or FAILURE) after xspot check -f',
+      expect: 'allow',
+      requests: [{ principal: CONTROLLER, action: 'cloudformation:SignalResource', resource: f.controllerStackId }],
+    },
+    {
+      name: 'controller calls out through every NAT gateway of the deployment',
+      why: 'without an endpoint, API calls leave through whichever NAT serves the subnet; the NAT deny must list them all',
+      expect: 'allow',
+      requests: f.natIps.map((ip) => ({
+        principal: CONTROLLER,
+        action: 'ssm:GetParameter',
+        resource: `${f.parameterPrefix}/worker-ami`,
+        context: { 'aws:SourceIp': ip },
+      })),
+    },
+    {
+      name: 'worker calls out through every NAT gateway of the deployment',
+      why: 'Session Manager from a worker reaches ssmmessages through the NAT',
+      expect: 'allow',
+      requests: f.natIps.map((ip) => ({
+        principal: WORKER,
+        action: 'ssmmessages:OpenDataChannel',
+        resource: '*',
+        context: { 'aws:SourceIp': ip },
+      })),
+    },
     // --- what must be denied -------------------------------------------------------------------
+    {
+      name: 'controller signals another stack',
+      why: "a controller's credentials must not complete (or fail) another stack's creation, nor this stack name's next creation",
+      expect: 'deny',
+      requests: [
+        f.prereqsStackId,
+        `arn:aws:cloudformation:${f.region}:${f.account}:stack/prod-db/0f0f0f0f-1111-2222-3333-444455556666`,
+        f.controllerStackId.replace(/\/[0-9a-f-]+$/, '/0f0f0f0f-1111-2222-3333-444455556666'),
+      ].map((resource) => ({ principal: CONTROLLER, action: 'cloudformation:SignalResource', resource })),
+    },
+    {
+      name: 'controller changes or deletes its own stack',
+      why: 'signalling is the only CloudFormation call the boot needs',
+      expect: 'deny',
+      requests: ['cloudformation:UpdateStack', 'cloudformation:DeleteStack', 'cloudformation:CancelUpdateStack'].map(
+        (action) => ({ principal: CONTROLLER, action, resource: f.controllerStackId }),
+      ),
+    },
+    {
+      name: "worker signals the controllers' stack",
+      why: 'a compromised worker must not report a controller boot as passed',
+      expect: 'deny',
+      requests: [{ principal: WORKER, action: 'cloudformation:SignalResource', resource: f.controllerStackId }],
+    },
     {
       name: 'launch a public or foreign AMI',
       why: 'a stolen controller credential must not boot arbitrary images with arbitrary userdata',
@@ -631,6 +724,36 @@ export function cases(f: Facts): Case[] {
       ],
     },
   ];
+  if (f.flowLogGroup) {
+    const group = `arn:aws:logs:${f.region}:${f.account}:log-group:${f.flowLogGroup}`;
+    out.push(
+      {
+        name: 'flow log service delivers to its log group',
+        why: 'VPC flow logs write through their own role (a secure-by-default prerequisite)',
+        expect: 'allow',
+        requests: ['logs:CreateLogStream', 'logs:PutLogEvents'].map((action) => ({
+          principal: FLOW_LOG,
+          action,
+          resource: `${group}:log-stream:eni-0abc-all`,
+          context: NOT_FROM_INSTANCE,
+        })),
+      },
+      {
+        name: 'flow log role writes to another log group',
+        why: "the flow log role must not forge or flood the account's other logs",
+        expect: 'deny',
+        requests: [
+          {
+            principal: FLOW_LOG,
+            action: 'logs:PutLogEvents',
+            resource: `arn:aws:logs:${f.region}:${f.account}:log-group:/aws/cloudtrail:log-stream:x`,
+            context: NOT_FROM_INSTANCE,
+          },
+          { principal: FLOW_LOG, action: 'logs:DeleteLogGroup', resource: `${group}:*`, context: NOT_FROM_INSTANCE },
+        ],
+      },
+    );
+  }
   if (f.fileSystemArn) {
     const fsArn = f.fileSystemArn;
     const mount = { 'elasticfilesystem:AccessedViaMountTarget': 'true' };

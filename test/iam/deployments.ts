@@ -4,12 +4,23 @@ import { type Case, type Facts, facts } from './cases';
 import { decide } from './evaluate';
 import { type DeploymentModel, loadDeployment } from './model';
 
-/** The existing-VPC config with its NAT addresses, so the off-instance deny is complete. */
+/** The site's two NAT gateways. */
+export const SITE_NAT_IPS = ['203.0.113.10/32', '203.0.113.20/32'];
+
+/**
+ * The existing-VPC config with its NAT addresses, so the off-instance deny is complete, and with
+ * the S3 gateway endpoint and flow log an existing VPC gets only when asked.
+ */
 export const EXISTING_WITH_NAT = {
   ...EXISTING_VPC_CONFIG,
   network: {
     ...EXISTING_VPC_CONFIG.network,
-    existingVpc: { ...EXISTING_VPC_CONFIG.network.existingVpc, natPublicIps: ['203.0.113.10/32'] },
+    existingVpc: {
+      ...EXISTING_VPC_CONFIG.network.existingVpc,
+      natPublicIps: SITE_NAT_IPS,
+      addS3Endpoint: true,
+      flowLogs: true,
+    },
   },
 };
 
@@ -25,7 +36,15 @@ export const CONFIGS: { label: string; load: () => { m: DeploymentModel; f: Fact
     label: 'existing-VPC config (pinned worker AMI, site NFS, role prefix, boundary)',
     load: () => {
       const m = loadDeployment(EXISTING_WITH_NAT);
-      return { m, f: facts(m, 'site', EXISTING_VPC_CONFIG.workers.ami, '203.0.113.10') };
+      return {
+        m,
+        f: facts(
+          m,
+          'site',
+          EXISTING_VPC_CONFIG.workers.ami,
+          SITE_NAT_IPS.map((ip) => ip.replace(/\/32$/, '')),
+        ),
+      };
     },
   },
 ];

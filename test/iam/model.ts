@@ -78,6 +78,13 @@ export function loadDeployment(config?: string | object): DeploymentModel {
     'AWS::NoValue': '',
   };
 
+  /** A stack's ARN as CloudFormation makes it: the name and a per-creation UUID. */
+  const stackId = (stack: string): string => {
+    const h = hex(`stack-id/${stack}`, 32);
+    const uuid = `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+    return `arn:aws:cloudformation:${region}:${account}:stack/${stack}/${uuid}`;
+  };
+
   const physicalName = (stack: string, id: string, r: Resource): string => {
     const short = hex(`${stack}/${id}`, 17);
     const p = r.Properties ?? {};
@@ -114,6 +121,8 @@ export function loadDeployment(config?: string | object): DeploymentModel {
 
   const ref = (stack: string, id: string): string => {
     if (pseudo[id] !== undefined) return pseudo[id];
+    if (id === 'AWS::StackName') return stack;
+    if (id === 'AWS::StackId') return stackId(stack);
     const key = `${stack}/${id}`;
     const hit = refCache.get(key);
     if (hit) return hit;
@@ -150,6 +159,8 @@ export function loadDeployment(config?: string | object): DeploymentModel {
         return arn('kms', `key/${name}`);
       case 'AWS::SNS::Topic.TopicArn':
         return name;
+      case 'AWS::Logs::LogGroup.Arn':
+        return arn('logs', `log-group:${name}:*`);
       case 'AWS::Events::Rule.Arn':
         return arn('events', `rule/${name}`);
       case 'AWS::EC2::VPC.CidrBlock':

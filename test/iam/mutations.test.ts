@@ -1,7 +1,8 @@
 /**
  * A policy change that widens access must fail a test: each mutation widens one statement of the
  * synthesized policies (drops a condition, sets Resource to '*', removes a deny) and the case
- * table must then fail at least one case, the one named here.
+ * table must then fail at least one case, the one named here. One mutation goes the other way:
+ * a NAT deny that misses one of the deployment's NAT addresses must break the calls through it.
  */
 import { type Case, cases } from './cases';
 import { CONFIGS, decisions, passes } from './deployments';
@@ -13,6 +14,7 @@ interface Mutation {
   readonly name: string;
   /** Role logical id prefix, or `resource:<substring of the resource ARN>`. */
   readonly target: string;
+  /** The statement's Sid (`''`: the statements without one). */
   readonly sid: string;
   readonly widen: (s: Statement) => Statement | undefined;
   /** A case that must fail after the mutation. */
@@ -142,6 +144,37 @@ const MUTATIONS: Mutation[] = [
     caseName: 'controller credentials used from outside the deployment (internet)',
   },
   {
+    name: 'NAT deny misses a NAT gateway',
+    target: 'SecurityControllerRole',
+    sid: 'DenyOutsideNat',
+    widen: (s) => ({
+      ...s,
+      Condition: { ...(s.Condition as object), NotIpAddress: { 'aws:SourceIp': '192.0.2.1/32' } },
+    }),
+    caseName: 'controller calls out through every NAT gateway of the deployment',
+  },
+  {
+    name: 'signal any stack',
+    target: 'SecurityControllerRole',
+    sid: 'SignalStackCreation',
+    widen: anyResource,
+    caseName: 'controller signals another stack',
+  },
+  {
+    name: 'any CloudFormation call on its own stack',
+    target: 'SecurityControllerRole',
+    sid: 'SignalStackCreation',
+    widen: (s) => ({ ...s, Action: 'cloudformation:*' }),
+    caseName: 'controller changes or deletes its own stack',
+  },
+  {
+    name: 'flow log role writes any log group',
+    target: 'NetworkFlowLogIAMRole',
+    sid: '',
+    widen: anyResource,
+    caseName: 'flow log role writes to another log group',
+  },
+  {
     name: 'CloudWatch publishes without source conditions',
     target: 'resource:FleetTopic',
     sid: 'CloudWatchAlarms',
@@ -177,7 +210,7 @@ function mutateDoc(doc: PolicyDoc, sid: string, widen: Mutation['widen']): { doc
   let hit = false;
   const Statement: Statement[] = [];
   for (const s of doc.Statement) {
-    if (s.Sid !== sid) {
+    if ((s.Sid ?? '') !== sid) {
       Statement.push(s);
       continue;
     }

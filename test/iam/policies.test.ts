@@ -21,6 +21,17 @@ describe.each(CONFIGS)('IAM evaluation: $label', ({ load }) => {
     expect({ passes: passes(c, ds), detail }).toEqual({ passes: true, detail });
   });
 
+  test("the NAT deny lists exactly the deployment's NAT addresses, on the controller and worker roles", () => {
+    const want = f.natIps.map((ip) => (ip.includes('/') ? ip : `${ip}/32`)).sort();
+    for (const prefix of ['SecurityControllerRole', 'SecurityWorkerRole']) {
+      const r = m.roles.find((x) => x.logicalId.startsWith(prefix));
+      const deny = r?.policies.flatMap((p) => p.policy.Statement).filter((s) => s.Sid === 'DenyOutsideNat') ?? [];
+      expect(deny).toHaveLength(1);
+      const cond = deny[0].Condition as { NotIpAddress: { 'aws:SourceIp': string | string[] } };
+      expect([cond.NotIpAddress['aws:SourceIp']].flat().sort()).toEqual(want);
+    }
+  });
+
   test('no role carries AmazonSSMManagedInstanceCore (account-wide parameter reads)', () => {
     for (const r of m.roles) expect(r.awsManaged).not.toContain('AmazonSSMManagedInstanceCore');
   });
