@@ -68,7 +68,8 @@ export class XspotNetwork extends Construct {
       this.vpc = vpc;
       for (const subnet of vpc.publicSubnets) {
         const eip = subnet.node.tryFindChild('EIP');
-        if (eip instanceof ec2.CfnEIP) this.natPublicIps.push(eip.attrPublicIp);
+        // Ref of an EIP is its address (GetAtt PublicIp says the same; the local emulator has only Ref).
+        if (eip instanceof ec2.CfnEIP) this.natPublicIps.push(eip.ref);
       }
       this.privateSubnets = { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
       vpc.addGatewayEndpoint('S3', {
