@@ -12,8 +12,8 @@ export interface SharedStorageProps {
   readonly clientSecurityGroup: ec2.ISecurityGroup;
   /**
    * Roles that mount the file system with IAM authorization (as root): the file-system policy
-   * grants them ClientMount, ClientWrite and ClientRootAccess through a mount target and refuses
-   * every other principal, anonymous NFS clients included.
+   * grants them ClientMount, ClientWrite and ClientRootAccess through a mount target and names
+   * no other principal, so anonymous NFS clients are refused.
    */
   readonly clientRoles: iam.IRole[];
   /** @default efs.ThroughputMode.ELASTIC */
@@ -37,8 +37,8 @@ export const EFS_CLIENT_ACTIONS = [
  * REMOTE_DIR's home when the site has no NFS/FSx of its own: an encrypted EFS file system with
  * mount targets in the controller subnets behind a group of their own that admits NFS from the
  * controllers' group only, a file-system policy that grants the client actions to the client
- * roles through a mount target over TLS and to no one else (anonymous NFS included; clients mount
- * with `tls,iam`), and automatic backups.
+ * roles through a mount target over TLS and names no one else (anonymous NFS is refused; clients
+ * mount with `tls,iam`), and automatic backups.
  */
 export class SharedStorage extends Construct {
   public readonly fileSystem: efs.FileSystem;
@@ -73,7 +73,6 @@ export class SharedStorage extends Construct {
   }
 
   private fileSystemPolicy(clientRoles: iam.IRole[]): void {
-    const roleArns = clientRoles.map((r) => r.roleArn);
     this.fileSystem.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'ClientsThroughMountTarget',
@@ -82,15 +81,11 @@ export class SharedStorage extends Construct {
         conditions: { Bool: { 'elasticfilesystem:AccessedViaMountTarget': 'true' } },
       }),
     );
-    this.fileSystem.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'DenyOtherPrincipals',
-        effect: iam.Effect.DENY,
-        principals: [new iam.AnyPrincipal()],
-        actions: EFS_CLIENT_ACTIONS,
-        conditions: { ArnNotEquals: { 'aws:PrincipalArn': roleArns } },
-      }),
-    );
+    // No deny for "every other principal": EFS gives NFS clients only aws:SecureTransport,
+    // aws:SourceIp, elasticfilesystem:AccessPointArn and elasticfilesystem:AccessedViaMountTarget,
+    // so a deny on aws:PrincipalArn would find the key missing and refuse the controllers too.
+    // Anonymous clients get nothing (no statement names them); the mount targets' group admits
+    // only the controllers' group (docs/security.md, "EFS authorization").
     this.fileSystem.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'DenyNonTls',

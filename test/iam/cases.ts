@@ -793,11 +793,12 @@ export function cases(f: Facts): Case[] {
         ],
       },
       {
-        name: 'account user with admin rights mounts EFS',
-        why: 'the curious account user: the file-system policy denies every principal but the controllers',
+        name: 'another role of the account mounts EFS',
+        why: 'the file-system policy names the controller role only; a role without EFS rights of its own gets nothing',
         expect: 'deny',
         requests: [
-          { principal: 'account-admin', action: 'elasticfilesystem:ClientMount', resource: fsArn, context: mount },
+          { principal: FLOW_LOG, action: 'elasticfilesystem:ClientMount', resource: fsArn, context: mount },
+          { principal: IMAGE_BUILD, action: 'elasticfilesystem:ClientWrite', resource: fsArn, context: mount },
         ],
       },
       {

@@ -5,7 +5,7 @@ import type { DeploymentModel, PolicyDoc, RoleModel } from './model';
 export type Decision = 'Allowed' | 'ExplicitlyDenied' | 'ImplicitlyDenied';
 
 export interface Request {
-  /** A role of the deployment (by logical id prefix), `anonymous`, or `account-admin` (a user of the account allowed `*`). */
+  /** A role of the deployment (by logical id prefix), `anonymous`, or `service:<name>` (an AWS service principal). */
   readonly principal: string;
   readonly action: string;
   readonly resource: string;
@@ -64,15 +64,6 @@ export async function decide(
     principal = anonymousPrincipal;
   } else if (req.principal.startsWith('service:')) {
     principal = `${req.principal.slice('service:'.length)}.amazonaws.com`;
-  } else if (req.principal === 'account-admin') {
-    principal = `arn:aws:iam::${m.account}:user/curious`;
-    identityPolicies = [{ name: 'admin', policy: { Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] } }];
-    base = {
-      ...base,
-      'aws:PrincipalArn': principal,
-      'aws:PrincipalAccount': m.account,
-      'aws:SourceIp': '198.51.100.99',
-    };
   } else {
     const byId = roles.filter((x) => x.logicalId.startsWith(req.principal));
     if (byId.length !== 1) throw new Error(`principal ${req.principal}: ${byId.length} roles`);

@@ -189,11 +189,19 @@ const MUTATIONS: Mutation[] = [
     caseName: 'EventBridge publishes a failed build for another rule',
   },
   {
-    name: 'EFS: no deny for other principals',
+    name: 'EFS: the client statement for any principal',
     target: 'resource:file-system',
-    sid: 'DenyOtherPrincipals',
-    widen: remove,
-    caseName: 'account user with admin rights mounts EFS',
+    sid: 'ClientsThroughMountTarget',
+    widen: (s) => ({ ...s, Principal: { AWS: '*' } }),
+    caseName: 'anonymous NFS client mounts EFS',
+    optional: true,
+  },
+  {
+    name: 'EFS: the client statement without the mount-target condition, for any principal',
+    target: 'resource:file-system',
+    sid: 'ClientsThroughMountTarget',
+    widen: (s) => ({ ...dropCondition(s), Principal: { AWS: '*' } }),
+    caseName: 'another role of the account mounts EFS',
     optional: true,
   },
   {
