@@ -6,8 +6,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { packageRoot } from '../lib/config/load';
 import { reportError, UserError } from '../lib/errors';
+import { packageRoot } from '../lib/package-root';
 
 // The lockfile pins the AWS SDK, so its notice about future releases needing Node 22 is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

@@ -3,11 +3,11 @@
  * validators: the one place config enters the program. Unreadable or malformed files raise a
  * one-line UserError with file:line; everything else comes back as findings.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type Document, isMap, isPair, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { UserError } from '../errors';
+import { packageRoot } from '../package-root';
 import { exampleAcknowledgements } from './example';
 import { applyAcknowledgements, echoText, type Finding, hasErrors, pathToString } from './findings';
 import { resolveConfig, type XspotConfig } from './resolve';
@@ -18,16 +18,7 @@ import { validateConfig } from './validate';
 /** Environment variable that selects the config file when no path is given. */
 export const CONFIG_ENV = 'XSPOT_CONFIG';
 
-/** The package root (holds package.json), from either the TypeScript sources or dist/. */
-export function packageRoot(): string {
-  let dir = __dirname;
-  for (;;) {
-    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'config'))) return dir;
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error('cannot find the xspot-cdk package root');
-    dir = up;
-  }
-}
+export { packageRoot };
 
 export function defaultConfigPath(): string {
   return path.join(packageRoot(), 'config', 'default.yaml');
