@@ -293,13 +293,16 @@ interface WorkerCost {
   readonly odRate: number;
   readonly total: Acc;
   readonly allocated: Acc;
-  readonly containers: Set<string>;
+  /** Its placements, clipped to its billed time. */
+  readonly placements: PlacementCost[];
+  /** Distinct containers that ran on it. */
+  containers: number;
 }
 
 /** A placement clipped to its worker's billed time, with the share of the worker's cost it bore. */
 interface PlacementCost {
   readonly container: ContainerRecord;
-  readonly workerKey: string;
+  readonly worker: WorkerCost;
   readonly workerId: string;
   readonly start: number;
   readonly end: number;
@@ -307,13 +310,17 @@ interface PlacementCost {
   od: number;
 }
 
-interface ContainerTotal {
+/** A job's totals, summed over its containers as they are costed. */
+interface JobTotal {
+  readonly containers: string[];
   real: number;
   od: number;
   ms: number;
   start: number;
   end: number;
 }
+
+const byId = (a: { readonly id: string }, b: { readonly id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 export function buildReport(model: Model, opts: BuildOptions): CostReport {
   const win = model.window;
@@ -357,38 +364,36 @@ export function buildReport(model: Model, opts: BuildOptions): CostReport {
     const h = (w.end - w.start) / HOUR_MS;
     const total = new Acc();
     total.add(rate * h, odRate * h);
-    workers.set(w.key, { model: w, type, spot, rate, odRate, total, allocated: new Acc(), containers: new Set() });
+    workers.set(w.key, {
+      model: w,
+      type,
+      spot,
+      rate,
+      odRate,
+      total,
+      allocated: new Acc(),
+      placements: [],
+      containers: 0,
+    });
     if (sel === undefined) daily.spread(w.start, w.end, rate, odRate);
   }
 
   // Containers: share each worker among the containers on it, by vCPUs, moment by moment.
-  const byWorker = new Map<string, PlacementCost[]>();
+  const placementCosts: PlacementCost[] = [];
   for (const p of model.placements) {
     const wc = workers.get(p.workerKey);
     if (wc === undefined) continue;
     const start = Math.max(p.start, wc.model.start);
     const end = Math.min(p.end, wc.model.end);
     if (end <= start) continue;
-    const pc: PlacementCost = {
-      container: p.container,
-      workerKey: p.workerKey,
-      workerId: p.workerId,
-      start,
-      end,
-      real: 0,
-      od: 0,
-    };
-    const list = byWorker.get(p.workerKey);
-    if (list === undefined) byWorker.set(p.workerKey, [pc]);
-    else list.push(pc);
+    const pc: PlacementCost = { container: p.container, worker: wc, workerId: p.workerId, start, end, real: 0, od: 0 };
+    wc.placements.push(pc);
+    placementCosts.push(pc);
   }
-  const placementCosts: PlacementCost[] = [];
-  for (const [key, byStart] of byWorker) {
-    const wc = workers.get(key)!;
-    for (const pc of byStart) {
-      wc.containers.add(pc.container.id);
-      placementCosts.push(pc);
-    }
+  for (const wc of workers.values()) {
+    const byStart = wc.placements;
+    if (byStart.length === 0) continue;
+    wc.containers = new Set(byStart.map((pc) => pc.container)).size;
     // Sweep the placements' starts and ends in time order (an end before a start at the same time).
     byStart.sort((a, b) => a.start - b.start);
     const byEnd = [...byStart].sort((a, b) => a.end - b.end);
@@ -422,108 +427,106 @@ export function buildReport(model: Model, opts: BuildOptions): CostReport {
   }
   placementCosts.sort((a, b) => a.start - b.start || (a.container.id < b.container.id ? -1 : 1));
 
-  const segmentRow = (pc: PlacementCost): SegmentRow => {
-    const wc = workers.get(pc.workerKey)!;
-    return {
-      containerId: pc.container.id,
-      workerId: pc.workerId,
-      instanceType: wc.type ?? null,
-      spot: wc.spot,
-      start: iso(pc.start),
-      end: iso(pc.end),
-      hours: hours(pc.end - pc.start),
-      realCost: money(pc.real),
-      onDemandCost: money(pc.od),
-      savings: money(pc.od - pc.real),
-    };
-  };
+  const segmentRow = (pc: PlacementCost): SegmentRow => ({
+    containerId: pc.container.id,
+    workerId: pc.workerId,
+    instanceType: pc.worker.type ?? null,
+    spot: pc.worker.spot,
+    start: iso(pc.start),
+    end: iso(pc.end),
+    hours: hours(pc.end - pc.start),
+    realCost: money(pc.real),
+    onDemandCost: money(pc.od),
+    savings: money(pc.od - pc.real),
+  });
 
-  // Container rows (only chosen ones) and jobs built from them.
-  const segmentsByContainer = new Map<string, PlacementCost[]>();
+  // Each chosen container's placements in time order (one pass over the sorted placements).
+  const segmentsByContainer = new Map<ContainerRecord, PlacementCost[]>();
   for (const pc of placementCosts) {
-    const id = pc.container.id;
-    if (!chosen(id)) continue;
-    const list = segmentsByContainer.get(id);
-    if (list === undefined) segmentsByContainer.set(id, [pc]);
+    if (!chosen(pc.container.id)) continue;
+    const list = segmentsByContainer.get(pc.container);
+    if (list === undefined) segmentsByContainer.set(pc.container, [pc]);
     else list.push(pc);
   }
+  const controllerNames = new Map<string, string>();
+  for (const c of model.controllers.values()) controllerNames.set(c.key, c.name);
+
+  // Container rows (only chosen ones, by id) and, in the same pass, their jobs' and the summary's totals.
   const containerRows: ContainerRow[] = [];
-  const containerTotals = new Map<string, ContainerTotal>();
-  const containerIds = [...model.containers.keys()].filter(chosen).sort();
-  for (const id of containerIds) {
-    const rec = model.containers.get(id)!;
-    const segs = segmentsByContainer.get(id) ?? [];
+  const jobs = new Map<string, JobTotal>();
+  const sumContainers = new Acc();
+  const records = [...model.containers.values()].filter((r) => chosen(r.id)).sort(byId);
+  for (const rec of records) {
+    const segs = segmentsByContainer.get(rec) ?? [];
     if (segs.length === 0 && sel === undefined) continue;
-    const total: ContainerTotal = { real: 0, od: 0, ms: 0, start: win.start, end: win.start };
+    let real = 0;
+    let od = 0;
+    let ms = 0;
+    let start = win.start;
+    let end = win.start;
     const workerIds: string[] = [];
     let moves = 0;
-    segs.forEach((s, k) => {
-      total.real += s.real;
-      total.od += s.od;
-      total.ms += s.end - s.start;
-      if (k === 0 || s.start < total.start) total.start = s.start;
-      if (k === 0 || s.end > total.end) total.end = s.end;
+    for (let k = 0; k < segs.length; k++) {
+      const s = segs[k];
+      real += s.real;
+      od += s.od;
+      ms += s.end - s.start;
+      if (k === 0 || s.start < start) start = s.start;
+      if (k === 0 || s.end > end) end = s.end;
       if (k > 0 && segs[k - 1].workerId !== s.workerId) moves++;
       if (!workerIds.includes(s.workerId)) workerIds.push(s.workerId);
-    });
-    containerTotals.set(id, total);
+    }
+    sumContainers.add(real, od);
+    if (rec.jobId !== undefined) {
+      const job = jobs.get(rec.jobId);
+      if (job === undefined) {
+        jobs.set(rec.jobId, { containers: [rec.id], real, od, ms, start, end });
+      } else {
+        job.containers.push(rec.id);
+        job.real += real;
+        job.od += od;
+        job.ms += ms;
+        job.start = Math.min(job.start, start);
+        job.end = Math.max(job.end, end);
+      }
+    }
     containerRows.push({
-      id,
-      controller: model.controllers.get(rec.controller)?.name ?? rec.controller,
+      id: rec.id,
+      controller: controllerNames.get(rec.controller) ?? rec.controller,
       jobId: rec.jobId ?? null,
       cpu: rec.cpu ?? 1,
-      start: iso(total.start),
-      end: iso(total.end),
-      hours: hours(total.ms),
+      start: iso(start),
+      end: iso(end),
+      hours: hours(ms),
       workers: workerIds,
       migrations: moves,
       // Per-worker detail only with a selection: a full report can hold many thousands of containers.
       segments: sel === undefined ? undefined : segs.map(segmentRow),
-      realCost: money(total.real),
-      onDemandCost: money(total.od),
-      savings: money(total.od - total.real),
-    });
-  }
-  const jobs = new Map<string, string[]>();
-  for (const row of containerRows) {
-    if (row.jobId === null) continue;
-    const list = jobs.get(row.jobId);
-    if (list === undefined) jobs.set(row.jobId, [row.id]);
-    else list.push(row.id);
-  }
-  const jobRows: JobRow[] = [];
-  for (const [id, cids] of jobs) {
-    let real = 0;
-    let od = 0;
-    let ms = 0;
-    let start = Number.POSITIVE_INFINITY;
-    let end = Number.NEGATIVE_INFINITY;
-    for (const cid of cids) {
-      const c = containerTotals.get(cid)!;
-      real += c.real;
-      od += c.od;
-      ms += c.ms;
-      start = Math.min(start, c.start);
-      end = Math.max(end, c.end);
-    }
-    jobRows.push({
-      id,
-      containers: cids,
-      start: iso(start),
-      end: iso(end),
-      hours: hours(ms),
       realCost: money(real),
       onDemandCost: money(od),
       savings: money(od - real),
     });
   }
-  jobRows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const jobRows: JobRow[] = [];
+  for (const [id, j] of jobs) {
+    jobRows.push({
+      id,
+      containers: j.containers,
+      start: iso(j.start),
+      end: iso(j.end),
+      hours: hours(j.ms),
+      realCost: money(j.real),
+      onDemandCost: money(j.od),
+      savings: money(j.od - j.real),
+    });
+  }
+  jobRows.sort(byId);
 
   // Worker rows: all of them, or with a selection those that hosted a chosen container.
-  const hosting = new Set<string>();
-  for (const list of segmentsByContainer.values()) for (const pc of list) hosting.add(pc.workerKey);
+  const hosting = new Set<WorkerCost>();
+  for (const list of segmentsByContainer.values()) for (const pc of list) hosting.add(pc.worker);
   const workerCosts = [...workers.values()]
-    .filter((wc) => sel === undefined || hosting.has(wc.model.key))
+    .filter((wc) => sel === undefined || hosting.has(wc))
     .sort((a, b) => a.model.start - b.model.start || (a.model.rec.id < b.model.rec.id ? -1 : 1));
   const workerRows: WorkerRow[] = workerCosts.map((wc) => ({
     id: wc.model.rec.id,
@@ -536,12 +539,12 @@ export function buildReport(model: Model, opts: BuildOptions): CostReport {
     start: iso(wc.model.start),
     end: iso(wc.model.end),
     hours: hours(wc.model.end - wc.model.start),
-    containers: wc.containers.size,
+    containers: wc.containers,
     idleCost: money(wc.total.real - wc.allocated.real),
     ...wc.total.figures(),
   }));
 
-  // Controller rows: the controller plus its workers.
+  // Controller rows: the controller plus its workers (summed in one pass over the workers).
   const relevantControllers = new Set<string>();
   if (sel !== undefined) {
     for (const id of sel.containers) {
@@ -549,14 +552,24 @@ export function buildReport(model: Model, opts: BuildOptions): CostReport {
       if (rec !== undefined) relevantControllers.add(rec.controller);
     }
   }
+  const perController = new Map<string, { workers: number; acc: Acc }>();
+  for (const wc of workers.values()) {
+    const key = wc.model.controller.key;
+    let v = perController.get(key);
+    if (v === undefined) {
+      v = { workers: 0, acc: new Acc() };
+      perController.set(key, v);
+    }
+    v.workers++;
+    v.acc.add(wc.total.real, wc.total.od);
+  }
   const controllerRows: ControllerRow[] = [...model.controllers.values()]
     .filter((c) => (sel === undefined ? c.intervals.length > 0 : relevantControllers.has(c.key)))
     .sort((a, b) => a.first - b.first || (a.name < b.name ? -1 : 1))
     .map((c) => {
       const cc = controllerCost.get(c.key)!;
-      const ws = [...workers.values()].filter((wc) => wc.model.controller.key === c.key);
-      const wAcc = new Acc();
-      for (const wc of ws) wAcc.add(wc.total.real, wc.total.od);
+      const ws = perController.get(c.key) ?? { workers: 0, acc: new Acc() };
+      const wAcc = ws.acc;
       const all = new Acc();
       all.add(cc.cost + wAcc.real, wAcc.od);
       return {
@@ -569,7 +582,7 @@ export function buildReport(model: Model, opts: BuildOptions): CostReport {
         hours: hours(cc.ms),
         rate: money(cc.rate),
         controllerCost: money(cc.cost),
-        workers: ws.length,
+        workers: ws.workers,
         workerCost: money(wAcc.real),
         workerOnDemandCost: money(wAcc.od),
         ...all.figures(),
@@ -596,7 +609,7 @@ export function buildReport(model: Model, opts: BuildOptions): CostReport {
   } else {
     for (const list of segmentsByContainer.values()) {
       for (const pc of list) {
-        const wc = workers.get(pc.workerKey)!;
+        const wc = pc.worker;
         const v = typeRow(wc.type ?? null);
         v.acc.add(pc.real, pc.od);
         v.workers.add(wc.model.key);
@@ -624,8 +637,6 @@ export function buildReport(model: Model, opts: BuildOptions): CostReport {
     ctrlCost += cc.cost;
     ctrlMs += cc.ms;
   }
-  const sumContainers = new Acc();
-  for (const c of containerTotals.values()) sumContainers.add(c.real, c.od);
   let workerMs = 0;
   if (sel === undefined) {
     total.add(ctrlCost + wTotal.real, wTotal.od);
@@ -642,7 +653,7 @@ export function buildReport(model: Model, opts: BuildOptions): CostReport {
       for (const pc of list) {
         const ms = pc.end - pc.start;
         workerMs += ms;
-        if (workers.get(pc.workerKey)!.spot) spotMs += ms;
+        if (pc.worker.spot) spotMs += ms;
         else odMs += ms;
       }
     }
