@@ -195,7 +195,7 @@ async function sendShell(
     if (err instanceof UserError) throw err;
     if (errName(err) === 'InvalidInstanceId') {
       throw new AwsCallError(
-        `running '${comment}' on ${instanceIds.join(', ')}: not reachable through SSM (the SSM agent is not running or registered, or the instance profile lacks AmazonSSMManagedInstanceCore)`,
+        `running '${comment}' on ${instanceIds.join(', ')}: not reachable through SSM (the SSM agent is not running or registered, or the instance role lacks the SessionManager statement, iam.sessionManager)`,
         err,
       );
     }

@@ -153,7 +153,7 @@ describe('fleet drain / undrain', () => {
     controllers(h);
     h.ssm.on(SendCommandCommand).rejects(sdkError('InvalidInstanceId', 'Instances not in a valid state for account'));
     await expect(runDrain(h.ctx, A, drainOpts())).rejects.toThrow(
-      `running 'drain.sh --no-lifecycle' on ${A}: not reachable through SSM (the SSM agent is not running or registered, or the instance profile lacks AmazonSSMManagedInstanceCore)`,
+      `running 'drain.sh --no-lifecycle' on ${A}: not reachable through SSM (the SSM agent is not running or registered, or the instance role lacks the SessionManager statement, iam.sessionManager)`,
     );
   });
 
