@@ -390,7 +390,13 @@ export const WorkerImageSchema = z.strictObject({
 
 export const SchedulerSchema = z.strictObject({
   type: z.enum(['slurm', 'gridengine', 'lsf', 'none']).default('slurm'),
-  queues: z.array(str(ALLOW.queueName)).min(1).default(['xspot']),
+  queues: z
+    .array(str(ALLOW.queueName))
+    .min(1)
+    .default(['xspot'])
+    .describe(
+      "X-Spot queues/partitions. The guide's Slurm plug-in knows xspot and chipspot; the default creates only xspot so no queue exists that nobody asked for: add chipspot ([xspot, chipspot]) if your users submit there",
+    ),
   image: str(ALLOW.imageName).default('docker-base').describe('DOCKER_IMAGE for scheduler jobs'),
   exorunPath: dir().default('/usr/bin/exorun'),
   controllerCpus: posInt(64).default(1),

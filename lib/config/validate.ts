@@ -8,9 +8,13 @@ import { azRegionFindings, newVpcAzFindings } from './az';
 import { cidrContains, cidrsOverlap, hasHostBits, parseCidr } from './cidr';
 import { tomlExtraFindings } from './extra';
 import type { Finding } from './findings';
-import { cpuVendor, hasLocalNvme, isGraviton, isNitro, unknownInstanceName } from './instance-types';
+import { capacityOf, cpuVendor, hasLocalNvme, isGraviton, isNitro, unknownInstanceName } from './instance-types';
 import { configTomlData, dockerWrapperTomlData, LOG_UPLOAD_ENV_KEYS } from './render';
 import { MAX_JOB_SLOTS, sizeToGb, type XspotConfig } from './resolve';
+
+/** The guide's recommended controller: "4 CPUs (2 cores) and 8GB memory and a local SSD". */
+export const GUIDE_CONTROLLER_VCPUS = 4;
+export const GUIDE_CONTROLLER_MEMORY_GIB = 8;
 
 /** The guide's capacity equation: containers + workers * 2 <= 245 per controller. */
 export const CAPACITY_LIMIT = 245;
@@ -277,6 +281,18 @@ const capacityRules: Rule = (c) => {
       ),
     );
   }
+  const size = knownType ? capacityOf(ctl.instanceType) : undefined;
+  if (size && (size.vcpus < GUIDE_CONTROLLER_VCPUS || size.memoryGiB < GUIDE_CONTROLLER_MEMORY_GIB)) {
+    out.push(
+      warn(
+        'controller-below-guide-size',
+        'controllers.instanceType',
+        ctl.instanceType,
+        `has ${size.vcpus} vCPUs and ${size.memoryGiB} GiB; the guide recommends ${GUIDE_CONTROLLER_VCPUS} vCPUs and ${GUIDE_CONTROLLER_MEMORY_GIB} GB of memory for a controller`,
+        'c5d.xlarge or m5d.xlarge (the guide), or larger',
+      ),
+    );
+  }
   if (knownType && !hasLocalNvme(ctl.instanceType)) {
     out.push(
       warn(
@@ -427,8 +443,47 @@ const storageRules: Rule = (c) => {
       ),
     );
   }
+  out.push(...ontapFolderFindings(c));
   return out;
 };
+
+/**
+ * ONTAP without autofs: the workers mount the ONTAP volumes from workerImage.mounts, and the guide
+ * says every ONTAP_FOLDERS entry must be among those mounts ("make sure all the mount points are
+ * listed from env.cfg's ONTAP_FOLDERS"); a folder no worker mount holds fails worker creation.
+ */
+function ontapFolderFindings(c: XspotConfig): Finding[] {
+  const mounts = c.workerImage.mounts.filter((m) => m.type === 'ontap').map((m) => m.mountPoint);
+  if (!c.resolved.ontapNeeded || c.xspot.autofsNeeded || mounts.length === 0) return [];
+  const within = (folder: string, mp: string) => mp === '/' || folder === mp || folder.startsWith(`${mp}/`);
+  const out: Finding[] = [];
+  c.xspot.ontapFolders.forEach((folder, i) => {
+    if (mounts.some((mp) => within(folder, mp))) return;
+    out.push(
+      err(
+        'ontap-folder-not-mounted',
+        `xspot.ontapFolders[${i}]`,
+        folder,
+        `no ONTAP worker mount holds it (workerImage.mounts of type ontap: ${mounts.join(', ')}); worker creation fails on a folder the worker has not mounted`,
+        `a folder at or below ${mounts.join(' or ')}, or a workerImage.mounts entry of type ontap for it`,
+      ),
+    );
+  });
+  mounts.forEach((mp) => {
+    if (c.xspot.ontapFolders.some((folder) => within(folder, mp))) return;
+    const i = c.workerImage.mounts.findIndex((m) => m.type === 'ontap' && m.mountPoint === mp);
+    out.push(
+      warn(
+        'ontap-mount-not-in-folders',
+        `workerImage.mounts[${i}].mountPoint`,
+        mp,
+        'this ONTAP volume is mounted on workers but no xspot.ontapFolders entry is in it, so containers do not see it',
+        `xspot.ontapFolders with ${mp} or a folder below it`,
+      ),
+    );
+  });
+  return out;
+}
 
 const imageRules: Rule = (c) => {
   const out: Finding[] = [];

@@ -548,6 +548,17 @@ const BAD: BadCase[] = [
     mentions: /would hide the system directory \/var/,
   },
   {
+    name: 'an ONTAP folder no ONTAP worker mount holds',
+    config: {
+      storage: { type: 'ontap', mountPoint: '/fsx', existing: { dnsName: 'svm.example.internal' } },
+      xspot: { remoteDir: '/fsx/deploy', ontapFolders: ['/fsx/proj', '/data/eda'] },
+      workerImage: { mounts: [{ type: 'ontap', server: '10.0.5.10', export: '/volume1', mountPoint: '/fsx' }] },
+    },
+    id: 'ontap-folder-not-mounted',
+    path: 'xspot.ontapFolders[1]',
+    mentions: /no ONTAP worker mount holds it .*\(allowed: a folder at or below \/fsx/,
+  },
+  {
     name: 'IA transition before 30 days',
     config: { logs: { transitionToInfrequentAccessDays: 10 } },
     id: 'log-transition-too-early',
@@ -669,6 +680,37 @@ describe('warnings', () => {
     const cfg = { controllers: { instanceType: 'x2iedn.xlarge' } };
     expect(errorsOf(cfg)).toEqual([]);
     expect(warningsOf(cfg).find((f) => f.id === 'docker-disk-unknown')?.allowed).toMatch(/--live/);
+  });
+
+  test("a controller below the guide's 4 vCPUs and 8 GB is a warning; the guide's c5d.xlarge is not", () => {
+    const small = { controllers: { instanceType: 'c5d.large', maxContainers: 2 } };
+    expect(errorsOf(small)).toEqual([]);
+    const w = warningsOf(small).find((f) => f.id === 'controller-below-guide-size');
+    expect(formatFinding(w!)).toMatch(/has 2 vCPUs and 4 GiB; the guide recommends 4 vCPUs and 8 GB/);
+    const guide = { controllers: { instanceType: 'c5d.xlarge', maxContainers: 2 } };
+    expect(warningsOf(guide).map((f) => f.id)).not.toContain('controller-below-guide-size');
+  });
+
+  test('ONTAP: folders all held by worker mounts pass; a mounted volume with no folder is a warning', () => {
+    const ontap = (folders: string[], mounts: string[]) => ({
+      storage: { type: 'ontap', mountPoint: '/fsx', existing: { dnsName: 'svm.example.internal' } },
+      xspot: { remoteDir: '/fsx/deploy', ontapFolders: folders },
+      workerImage: {
+        mounts: mounts.map((mountPoint, i) => ({
+          type: 'ontap',
+          server: '10.0.5.10',
+          export: `/volume${i}`,
+          mountPoint,
+        })),
+      },
+    });
+    expect(errorsOf(ontap(['/fsx/proj', '/fsx'], ['/fsx'])).map((f) => f.id)).toEqual([]);
+    const w = warningsOf(ontap(['/fsx/proj'], ['/fsx', '/fsx2'])).find((f) => f.id === 'ontap-mount-not-in-folders');
+    expect(w).toMatchObject({ path: 'workerImage.mounts[1].mountPoint', value: '/fsx2' });
+    // autofs mounts ONTAP on demand: no worker mounts to compare with
+    const autofs = ontap(['/data/eda'], ['/fsx']);
+    autofs.xspot = { ...autofs.xspot, autofsNeeded: true } as typeof autofs.xspot;
+    expect(errorsOf(autofs).map((f) => f.id)).not.toContain('ontap-folder-not-mounted');
   });
 
   test('a controller type without local NVMe is a warning, not an error', () => {
