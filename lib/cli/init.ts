@@ -479,9 +479,11 @@ export async function runInit(target: string | undefined, o: InitOptions, deps: 
 }
 
 /** @inquirer/prompts on the terminal (questions on stderr, so stdout stays the command's output). */
-async function terminalPrompter(): Promise<Prompter> {
+export async function terminalPrompter(
+  io: { input?: NodeJS.ReadableStream; output?: NodeJS.WritableStream } = {},
+): Promise<Prompter> {
   const p = await import('@inquirer/prompts');
-  const ctx = { output: process.stderr };
+  const ctx = { input: io.input ?? process.stdin, output: io.output ?? process.stderr };
   return {
     input: (q) =>
       p.input(
