@@ -32,6 +32,19 @@ describe.each(CONFIGS)('IAM evaluation: $label', ({ load }) => {
     }
   });
 
+  test('AWS managed policies (not evaluated: not vendored) are only the ones docs/security.md names', () => {
+    const attached = m.roles.flatMap((r) =>
+      r.awsManaged.map((p) => `${r.logicalId.replace(/[0-9A-F]{8}$/, '')}: ${p}`),
+    );
+    expect(attached.sort()).toEqual(
+      [
+        'CustomVpcRestrictDefaultSGCustomResourceProviderRole: service-role/AWSLambdaBasicExecutionRole',
+        'WorkerImageInstanceRole: EC2InstanceProfileForImageBuilder',
+        'WorkerImageLifecycleRole: service-role/EC2ImageBuilderLifecycleExecutionPolicy',
+      ].filter((x) => !x.startsWith('CustomVpc') || m.roles.some((r) => r.logicalId.startsWith('CustomVpc'))),
+    );
+  });
+
   test('no role carries AmazonSSMManagedInstanceCore (account-wide parameter reads)', () => {
     for (const r of m.roles) expect(r.awsManaged).not.toContain('AmazonSSMManagedInstanceCore');
   });
