@@ -253,6 +253,7 @@ describe('a failing step', () => {
       step: 'controller',
       fail: 'yum -y --setopt=skip_missing_names_on_install=False install xspot-\nyum -y downgrade',
     },
+    { step: 'imds-guard', fail: 'iptables -w -I OUTPUT' },
     { step: 'install-config', fail: 'exorun config' },
     { step: 'deploy', setup: (s) => s.write('/efs/deploy/scripts/latest/in-the-way', 'x') },
     { step: 'post-docker', fail: 'docker build' },

@@ -142,6 +142,7 @@ load_config() {
   XSPOT_DRAIN_COMMAND="${XSPOT_DRAIN_COMMAND:-}"
   XSPOT_UNDRAIN_COMMAND="${XSPOT_UNDRAIN_COMMAND:-}"
   XSPOT_BUILD_MISSING_IMAGES="${XSPOT_BUILD_MISSING_IMAGES:-0}"
+  XSPOT_IMDS_USERS="${XSPOT_IMDS_USERS:-}"
 
   # The guide: trailing slashes in dir names are stripped.
   REMOTE_DIR="$(strip_slash "$REMOTE_DIR")"
@@ -168,6 +169,7 @@ RE_BUCKET='^([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])?$'
 RE_PREFIX='^([A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*)?$'
 RE_REGION='^([a-z]{2}(-[a-z]+)+-[0-9])?$'
 RE_OPTS='^[A-Za-z0-9_=.,:-]{0,256}$'
+RE_USER='^([a-z_][a-z0-9_-]{0,31}|[0-9]{1,9})$'
 RE_VERSION='^[A-Za-z0-9._-]{1,128}$'
 
 CONFIG_ERRORS=0
@@ -215,6 +217,9 @@ check_config() {
   expect XSPOT_REPO_URL "$XSPOT_REPO_URL" "$RE_URL" 'an http(s) URL of the X-Spot yum repository (conf/runtime.env)'
   [ -z "$XSPOT_REPO_GPGKEY_URL" ] || expect XSPOT_REPO_GPGKEY_URL "$XSPOT_REPO_GPGKEY_URL" "$RE_URL" 'an http(s) URL'
   case "$XSPOT_DOCKER_DISK" in instance-store | ebs) ;; *) bad XSPOT_DOCKER_DISK "$XSPOT_DOCKER_DISK" 'instance-store or ebs' ;; esac
+  for f in $XSPOT_IMDS_USERS; do
+    expect XSPOT_IMDS_USERS "$f" "$RE_USER" 'space-separated user names or uids (conf/runtime.env)'
+  done
   expect MAX_CONTAINERS "$MAX_CONTAINERS" "$RE_INT" 'a whole number (conf/runtime.env)'
   expect MAX_WORKERS "$MAX_WORKERS" "$RE_INT" 'a whole number (conf/runtime.env)'
   if [[ $MAX_CONTAINERS =~ $RE_INT ]] && [[ $MAX_WORKERS =~ $RE_INT ]]; then
