@@ -78,6 +78,10 @@ export const ALLOW = {
   mountOptions: allow(/^[A-Za-z0-9_=.,:-]{1,256}$/, 'comma-separated mount options of letters, digits and _ = . : -'),
   lustreMountName: allow(/^[A-Za-z0-9]{1,16}$/, 'an FSx for Lustre mount name (letters and digits)'),
   deviceName: allow(/^\/dev\/[a-z0-9]+$/, 'a block device name such as /dev/sda1 or /dev/xvda'),
+  posixUser: allow(
+    /^[a-z_][a-z0-9_-]{0,31}$/,
+    'a POSIX user name: lowercase letters, digits, _ and -, starting with a letter or _, at most 32 characters',
+  ),
   queueName: allow(
     /^[A-Za-z][A-Za-z0-9_.-]{0,31}$/,
     'a queue/partition name of letters, digits and _ . -, starting with a letter',

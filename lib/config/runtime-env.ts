@@ -35,6 +35,7 @@ export function renderRuntimeEnv(c: XspotConfig): string {
     ['XSPOT_DRAIN_COMMAND', ''],
     ['XSPOT_UNDRAIN_COMMAND', ''],
     ['XSPOT_BUILD_MISSING_IMAGES', '1'],
+    ['XSPOT_IMDS_USERS', c.controllers.imdsUsers.join(' ')],
   ];
   return [
     '# runtime.env: rendered by xspot-cdk; values the controller runtime reads beyond env.cfg.',

@@ -339,6 +339,13 @@ export const ControllersSchema = z.strictObject({
   drainTimeoutMinutes: posInt(48 * 60)
     .default(120)
     .describe('Terminate hook: how long running jobs may finish'),
+  imdsUsers: z
+    .array(str(ALLOW.posixUser))
+    .max(16)
+    .default([])
+    .describe(
+      'Accounts besides root that may reach instance metadata (and so the controller role) on a controller, e.g. an X-Spot service account; every other user is refused by an owner-match firewall rule (docs/security.md)',
+    ),
 });
 
 export const UpgradeSchema = z.strictObject({

@@ -248,6 +248,15 @@ const PROBES: Probe[] = [
     config: { controllers: { maxContainers: containers, maxWorkers: workers } },
     raw: { runtimeEnv: { MAX_CONTAINERS: q(String(containers)), MAX_WORKERS: q(String(workers)) } },
   })),
+  ...[['xspot'], ['svc_xspot-1', '_daemon'], [`u${'x'.repeat(31)}`]].map((v) => ({
+    name: `controllers.imdsUsers ${JSON.stringify(v)}`,
+    config: { controllers: { imdsUsers: v } },
+  })),
+  ...[['Xspot'], ['1000'], ['-x'], ['x;id'], [`u${'x'.repeat(32)}`]].map((v) => ({
+    name: `controllers.imdsUsers ${JSON.stringify(v)}`,
+    config: { controllers: { imdsUsers: v } },
+    raw: { runtimeEnv: { XSPOT_IMDS_USERS: q(v.join(' ')) } },
+  })),
   { name: 'xspot.ontapFolders without ontapNeeded', config: { xspot: { ontapFolders: ['/ontap/1'] } } },
   { name: 'xspot.imageDeployDir off the shared mount', config: { xspot: { imageDeployDir: '/opt/images' } } },
   { name: 'controllers without local NVMe (EBS docker disk)', config: { controllers: { instanceType: 'm5.xlarge' } } },

@@ -34,6 +34,7 @@ const MUTATING = [
   'systemctl enable',
   'systemctl restart',
   'systemctl stop',
+  ...['iptables', 'ip6tables'].flatMap((t) => ['-N', '-A', '-I', '-D', '-F', '-X', '-E'].map((op) => `${t} -w ${op}`)),
 ];
 
 let sb: Sandbox;

@@ -176,6 +176,16 @@ export class Sandbox {
     return `${dir}:/usr/bin:/bin`;
   }
 
+  /** A PATH with every stand-in except `real`, then the system's directories (where the real ones are). */
+  pathWithReal(...real: string[]): string {
+    const dir = path.join(this.dir, `stubs-real-${real.join('-')}`);
+    if (!fs.existsSync(dir)) {
+      fs.mkdirSync(dir, { recursive: true });
+      for (const cmd of STUBBED) if (!real.includes(cmd)) fs.symlinkSync(STUB, path.join(dir, cmd));
+    }
+    return `${dir}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`;
+  }
+
   /** Run a script of the release (path relative to the release dir, e.g. bin/bootstrap.sh). */
   run(script: string, args: readonly string[] = [], extraEnv: Values = {}): RunResult {
     return this.exec('/bin/bash', [path.join(this.release, script), ...args], extraEnv);

@@ -23,6 +23,7 @@ describe('Makefile', () => {
     'mount-remote': 'scripts/mount-remote.sh',
     'docker-storage': 'scripts/docker-storage.sh',
     controller: 'scripts/controller.sh',
+    'imds-guard': 'scripts/imds-guard.sh',
     'install-config': 'scripts/install-config.sh',
     deploy: 'scripts/deploy.sh',
     'post-docker': 'scripts/start-post-docker.sh',

@@ -169,7 +169,7 @@ RE_BUCKET='^([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])?$'
 RE_PREFIX='^([A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*)?$'
 RE_REGION='^([a-z]{2}(-[a-z]+)+-[0-9])?$'
 RE_OPTS='^[A-Za-z0-9_=.,:-]{0,256}$'
-RE_USER='^([a-z_][a-z0-9_-]{0,31}|[0-9]{1,9})$'
+RE_USER='^[a-z_][a-z0-9_-]{0,31}$'
 RE_VERSION='^[A-Za-z0-9._-]{1,128}$'
 
 CONFIG_ERRORS=0
@@ -191,7 +191,7 @@ expect_path() {
 # check_config: validate every loaded value against its allow-list (the TypeScript side
 # validated them already; this is the guide's "configuration is checked at each step").
 check_config() {
-  local img f
+  local img f excl
   CONFIG_ERRORS=0
   expect_path REMOTE_DIR "$REMOTE_DIR" 'an absolute path of letters, digits and . _ + @ -'
   expect_path IMAGE_DEPLOY_DIR "$IMAGE_DEPLOY_DIR" 'an absolute path'
@@ -217,8 +217,9 @@ check_config() {
   expect XSPOT_REPO_URL "$XSPOT_REPO_URL" "$RE_URL" 'an http(s) URL of the X-Spot yum repository (conf/runtime.env)'
   [ -z "$XSPOT_REPO_GPGKEY_URL" ] || expect XSPOT_REPO_GPGKEY_URL "$XSPOT_REPO_GPGKEY_URL" "$RE_URL" 'an http(s) URL'
   case "$XSPOT_DOCKER_DISK" in instance-store | ebs) ;; *) bad XSPOT_DOCKER_DISK "$XSPOT_DOCKER_DISK" 'instance-store or ebs' ;; esac
-  for f in $XSPOT_IMDS_USERS; do
-    expect XSPOT_IMDS_USERS "$f" "$RE_USER" 'space-separated user names or uids (conf/runtime.env)'
+  read -r -a excl <<<"$XSPOT_IMDS_USERS"
+  for f in ${excl[@]+"${excl[@]}"}; do
+    expect XSPOT_IMDS_USERS "$f" "$RE_USER" 'space-separated POSIX user names (lowercase letters, digits, _ and -, starting with a letter or _, at most 32 characters; conf/runtime.env)'
   done
   expect MAX_CONTAINERS "$MAX_CONTAINERS" "$RE_INT" 'a whole number (conf/runtime.env)'
   expect MAX_WORKERS "$MAX_WORKERS" "$RE_INT" 'a whole number (conf/runtime.env)'
