@@ -82,6 +82,10 @@ export const ALLOW = {
     /^[a-z_][a-z0-9_-]{0,31}$/,
     'a POSIX user name: lowercase letters, digits, _ and -, starting with a letter or _, at most 32 characters',
   ),
+  excludePattern: allow(
+    /^\/(?!.*\/\.\.?(\/|$))[A-Za-z0-9._+@*?-]+(\/[A-Za-z0-9._+@*?-]+)*$/,
+    'an absolute path of letters, digits and . _ + @ -, with * and ? wildcards (no spaces, no "." or ".." components)',
+  ),
   queueName: allow(
     /^[A-Za-z][A-Za-z0-9_.-]{0,31}$/,
     'a queue/partition name of letters, digits and _ . -, starting with a letter',

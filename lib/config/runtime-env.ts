@@ -36,6 +36,7 @@ export function renderRuntimeEnv(c: XspotConfig): string {
     ['XSPOT_UNDRAIN_COMMAND', ''],
     ['XSPOT_BUILD_MISSING_IMAGES', '1'],
     ['XSPOT_IMDS_USERS', c.controllers.imdsUsers.join(' ')],
+    ['XSPOT_BASE_EXCLUDES', c.containers.baseSnapshotExcludes.join(' ')],
   ];
   return [
     '# runtime.env: rendered by xspot-cdk; values the controller runtime reads beyond env.cfg.',

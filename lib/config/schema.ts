@@ -291,6 +291,13 @@ export const ContainersSchema = z
       .describe(
         'Dockerfile per image of IMAGE_NAME_LIST (images/<name>/docker_build_path/Dockerfile); default: the base snapshot as is',
       ),
+    baseSnapshotExcludes: z
+      .array(str(ALLOW.excludePattern))
+      .max(200)
+      .default([])
+      .describe(
+        'Paths `make base` leaves out of the controller snapshot, besides the built-in credential list (docs/security.md): site secrets such as /etc/site/*.key',
+      ),
   })
   .describe('dockerWrapper.toml: exorun');
 

@@ -257,6 +257,15 @@ const PROBES: Probe[] = [
     config: { controllers: { imdsUsers: v } },
     raw: { runtimeEnv: { XSPOT_IMDS_USERS: q(v.join(' ')) } },
   })),
+  ...[['/etc/site/secret.key'], ['/etc/site/*.key', '/opt/app/lic?.dat'], ['/a+b@c_d-e.f']].map((v) => ({
+    name: `containers.baseSnapshotExcludes ${JSON.stringify(v)}`,
+    config: { containers: { baseSnapshotExcludes: v } },
+  })),
+  ...[['etc/site'], ['/etc/../root'], ['/etc/./x'], ['/etc/site;id'], ['/etc/a$b'], ['/']].map((v) => ({
+    name: `containers.baseSnapshotExcludes ${JSON.stringify(v)}`,
+    config: { containers: { baseSnapshotExcludes: v } },
+    raw: { runtimeEnv: { XSPOT_BASE_EXCLUDES: q(v.join(' ')) } },
+  })),
   { name: 'xspot.ontapFolders without ontapNeeded', config: { xspot: { ontapFolders: ['/ontap/1'] } } },
   { name: 'xspot.imageDeployDir off the shared mount', config: { xspot: { imageDeployDir: '/opt/images' } } },
   { name: 'controllers without local NVMe (EBS docker disk)', config: { controllers: { instanceType: 'm5.xlarge' } } },

@@ -2,8 +2,13 @@
 # base.sh - `make base` / `make new-base`: snapshot the file system of this validated node (the
 # guide's "perfect environment") into base.tar.gz in the images folder (IMAGE_DEPLOY_DIR/staging,
 # else IMAGE_DEPLOY_DIR/current). Excludes /proc, /sys, /dev, /run, /tmp, Docker's storage, the
-# shared file system (its mount point, REMOTE_DIR, IMAGE_DEPLOY_DIR, SCRIPT_DEPLOY_DIR) and
-# ONTAP_FOLDERS. The archive is written under a temporary name and renamed when complete.
+# shared file system (its mount point, REMOTE_DIR, IMAGE_DEPLOY_DIR, SCRIPT_DEPLOY_DIR),
+# ONTAP_FOLDERS, and the credentials of this host: BASE_EXCLUDES below (password hashes, SSH host
+# keys, munge and Kerberos keys, TLS private keys, /root, /etc/xspot, directory-service caches,
+# cloud-init's copy of the userdata) plus XSPOT_BASE_EXCLUDES (conf/runtime.env, from
+# containers.baseSnapshotExcludes; tar --exclude patterns, * and ? allowed). The snapshot goes onto
+# shared storage, so it is written with umask 077 (the archive 0600) into a folder made 0700.
+# The archive is written under a temporary name and renamed when complete.
 # Idempotent: `base` keeps an existing archive; `new-base` (--new) replaces it.
 # Usage: base.sh [--new] [--into DIR]   (DIR: images folder, as a host path)
 # Log: /var/log/xspot-cdk/base.log
@@ -11,6 +16,19 @@ set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 with_log base "$@"
+umask 077
+
+# Credential paths never copied into an image (docs/security.md#the-base-snapshot).
+BASE_EXCLUDES=(
+  /etc/shadow* /etc/gshadow* /etc/security/opasswd
+  /etc/ssh/ssh_host_*
+  /etc/munge/*.key /etc/slurm/slurmdbd.conf /etc/slurm/jwt*.key
+  /etc/krb5.keytab /etc/*.keytab /var/kerberos
+  /etc/pki/tls/private /etc/ssl/private /etc/docker/key.json
+  /etc/sssd /var/lib/sss
+  /etc/xspot /etc/xspot-cdk /root
+  /var/lib/cloud
+)
 
 new=0
 into=""
@@ -29,6 +47,7 @@ done
 load_checked_config
 dir="${into:-$(images_build_dir)}"
 mkdir -p "$dir"
+chmod 0700 "$dir"
 archive="$dir/base.tar.gz"
 if [ -f "$archive" ] && [ "$new" = 0 ]; then
   log "base snapshot ${archive#"$R"} exists (make new-base replaces it)"
@@ -40,6 +59,8 @@ excludes=(--exclude=./proc --exclude=./sys --exclude=./dev --exclude=./run --exc
   --exclude=".$SCRIPT_DEPLOY_DIR")
 if [ -n "$XSPOT_STORAGE_MOUNT_POINT" ]; then excludes+=(--exclude=".$XSPOT_STORAGE_MOUNT_POINT"); fi
 for f in ${ONTAP_FOLDERS[@]+"${ONTAP_FOLDERS[@]}"}; do excludes+=(--exclude=".$f"); done
+read -r -a site_excludes <<<"$XSPOT_BASE_EXCLUDES"
+for f in "${BASE_EXCLUDES[@]}" ${site_excludes[@]+"${site_excludes[@]}"}; do excludes+=(--exclude=".$f"); done
 
 tmp="$archive.tmp.$$"
 log "snapshotting / into ${archive#"$R"} (this can take 15 minutes)"
@@ -52,5 +73,6 @@ if [ "$rc" -gt 1 ]; then
   die "tar failed (exit $rc)"
 fi
 [ "$rc" -eq 0 ] || warn "some files changed while they were archived"
+chmod 0600 "$tmp"
 mv -f "$tmp" "$archive"
-log "base snapshot ${archive#"$R"} written"
+log "base snapshot ${archive#"$R"} written (mode 0600 in a 0700 folder; ${#BASE_EXCLUDES[@]} credential paths and ${#site_excludes[@]} site paths excluded)"

@@ -143,6 +143,7 @@ load_config() {
   XSPOT_UNDRAIN_COMMAND="${XSPOT_UNDRAIN_COMMAND:-}"
   XSPOT_BUILD_MISSING_IMAGES="${XSPOT_BUILD_MISSING_IMAGES:-0}"
   XSPOT_IMDS_USERS="${XSPOT_IMDS_USERS:-}"
+  XSPOT_BASE_EXCLUDES="${XSPOT_BASE_EXCLUDES:-}"
 
   # The guide: trailing slashes in dir names are stripped.
   REMOTE_DIR="$(strip_slash "$REMOTE_DIR")"
@@ -170,6 +171,7 @@ RE_PREFIX='^([A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*)?$'
 RE_REGION='^([a-z]{2}(-[a-z]+)+-[0-9])?$'
 RE_OPTS='^[A-Za-z0-9_=.,:-]{0,256}$'
 RE_USER='^[a-z_][a-z0-9_-]{0,31}$'
+RE_EXCLUDE='^/[A-Za-z0-9._+@*?-]+(/[A-Za-z0-9._+@*?-]+)*$'
 RE_VERSION='^[A-Za-z0-9._-]{1,128}$'
 
 CONFIG_ERRORS=0
@@ -220,6 +222,13 @@ check_config() {
   read -r -a excl <<<"$XSPOT_IMDS_USERS"
   for f in ${excl[@]+"${excl[@]}"}; do
     expect XSPOT_IMDS_USERS "$f" "$RE_USER" 'space-separated POSIX user names (lowercase letters, digits, _ and -, starting with a letter or _, at most 32 characters; conf/runtime.env)'
+  done
+  read -r -a excl <<<"$XSPOT_BASE_EXCLUDES"
+  for f in ${excl[@]+"${excl[@]}"}; do
+    case "/$f/" in
+      */./* | */../*) bad XSPOT_BASE_EXCLUDES "$f" 'absolute paths without . or .. components' ;;
+      *) expect XSPOT_BASE_EXCLUDES "$f" "$RE_EXCLUDE" 'space-separated absolute paths of letters, digits and . _ + @ - with * and ? wildcards (conf/runtime.env)' ;;
+    esac
   done
   expect MAX_CONTAINERS "$MAX_CONTAINERS" "$RE_INT" 'a whole number (conf/runtime.env)'
   expect MAX_WORKERS "$MAX_WORKERS" "$RE_INT" 'a whole number (conf/runtime.env)'
