@@ -1,11 +1,13 @@
 /**
  * `xspot-cdk scheduler render --out DIR`: writes the scheduler hooks (Slurm, Grid Engine, LSF),
- * their config snippets and install READMEs, rendered from the deployment config.
+ * their config snippets and install READMEs, rendered from the deployment config, with their
+ * SHA256SUMS, and prints that list's own checksum for `install-hooks.sh --sums-sha256`.
  */
+import { createHash } from 'node:crypto';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load';
 import { schedulerSettingsFromConfig } from '../scheduler/from-config';
-import { renderSchedulerFiles, writeRenderedFiles } from '../scheduler/render';
+import { renderSchedulerFiles, SUMS_FILE, withChecksums, writeRenderedFiles } from '../scheduler/render';
 import { SCHEDULER_KINDS, type SchedulerKind } from '../scheduler/types';
 import { UserError } from './errors';
 
@@ -32,8 +34,11 @@ export function runSchedulerRender(args: RenderArgs, out: (line: string) => void
   if (kinds === undefined && settings.type === 'none') {
     throw new UserError('scheduler.type: "none" renders nothing; set slurm, gridengine or lsf, or pass --scheduler');
   }
-  const written = writeRenderedFiles(args.out, renderSchedulerFiles(settings, kinds));
+  const files = withChecksums(renderSchedulerFiles(settings, kinds));
+  const written = writeRenderedFiles(args.out, files);
   for (const file of written) out(file);
+  const pin = createHash('sha256').update(files[SUMS_FILE].content).digest('hex');
+  out(`${SUMS_FILE} sha256 ${pin} (install as root: install-hooks.sh --from <dir> --sums-sha256 ${pin})`);
 }
 
 export function registerSchedulerCommands(program: Command): void {

@@ -2,6 +2,7 @@
  * conf/runtime.env and the default Dockerfiles: the values the controller runtime reads that the
  * guide does not keep in env.cfg (see docs/controller-contract.md for the key list).
  */
+import { schedulerSettingsFromConfig } from '../scheduler/from-config';
 import type { XspotConfig } from './resolve';
 
 /**
@@ -37,6 +38,7 @@ export function renderRuntimeEnv(c: XspotConfig): string {
     ['XSPOT_BUILD_MISSING_IMAGES', '1'],
     ['XSPOT_IMDS_USERS', c.controllers.imdsUsers.join(' ')],
     ['XSPOT_BASE_EXCLUDES', c.containers.baseSnapshotExcludes.join(' ')],
+    ['XSPOT_SCHED_INSTALL_DIR', schedulerSettingsFromConfig(c).installDir],
   ];
   return [
     '# runtime.env: rendered by xspot-cdk; values the controller runtime reads beyond env.cfg.',

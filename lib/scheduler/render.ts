@@ -4,6 +4,7 @@
  * from `SchedulerSettings`. Host scripts carry a `BEGIN CONFIGURATION` block that is replaced
  * here; they never template anything themselves.
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ALLOW } from '../config/patterns';
@@ -478,6 +479,22 @@ export function renderSchedulerFiles(s: SchedulerSettings, kinds?: readonly Sche
     };
   }
   return files;
+}
+
+/** The name of the checksum list `withChecksums` adds (sha256sum format). */
+export const SUMS_FILE = 'SHA256SUMS';
+
+/**
+ * The files plus SHA256SUMS: `<sha256>  <path>` per file, sorted by path, as `sha256sum -c`
+ * reads it. The controller runtime's install-hooks step installs only files that match it.
+ */
+export function withChecksums(files: RenderedFiles): RenderedFiles {
+  const paths = Object.keys(files)
+    .filter((p) => p !== SUMS_FILE)
+    .sort();
+  if (paths.length === 0) return { ...files };
+  const sums = paths.map((p) => `${createHash('sha256').update(files[p].content).digest('hex')}  ${p}\n`).join('');
+  return { ...files, [SUMS_FILE]: { content: sums, mode: 0o644 } };
 }
 
 /** Writes rendered files under `outDir` (creating directories) and returns the paths written. */

@@ -255,6 +255,10 @@ describe('a failing step', () => {
       fail: 'yum -y --setopt=skip_missing_names_on_install=False install xspot-\nyum -y downgrade',
     },
     { step: 'imds-guard', fail: 'iptables -w -I OUTPUT' },
+    {
+      step: 'install-hooks',
+      setup: (s) => s.write(`/opt/xspot-cdk/releases/${s.version}/conf/sched-wrapper/README`, 'rewritten\n'),
+    },
     { step: 'install-config', fail: 'exorun config' },
     { step: 'deploy', setup: (s) => s.write('/efs/deploy/scripts/latest/in-the-way', 'x') },
     { step: 'post-docker', fail: 'docker build' },

@@ -53,6 +53,7 @@ export const BOOT_STEPS = [
   'docker-storage',
   'controller',
   'imds-guard',
+  'install-hooks',
   'install-config',
   'deploy',
   'post-docker',

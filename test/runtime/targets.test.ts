@@ -24,6 +24,7 @@ describe('Makefile', () => {
     'docker-storage': 'scripts/docker-storage.sh',
     controller: 'scripts/controller.sh',
     'imds-guard': 'scripts/imds-guard.sh',
+    'install-hooks': 'scripts/install-hooks.sh',
     'install-config': 'scripts/install-config.sh',
     deploy: 'scripts/deploy.sh',
     'post-docker': 'scripts/start-post-docker.sh',

@@ -3,6 +3,7 @@
  * filled from the settings, refusal of values that must not reach a host script, the settings
  * built from the typed config, and `xspot-cdk scheduler render`.
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { main } from '../../bin/cli';
@@ -284,6 +285,16 @@ describe('xspot-cdk scheduler render', () => {
       expect(lines).toContain(path.join(out, 'gridengine/jsv_xspot'));
       expect(fs.statSync(path.join(out, 'gridengine/jsv_xspot')).mode & 0o777).toBe(0o755);
       expect(fs.readFileSync(path.join(out, 'README.md'), 'utf8')).toContain('gridengine/README.md');
+      // SHA256SUMS lists every other file, as the real sha256sum checks it, and its own checksum is printed
+      const check = spawnSync('sha256sum', ['--strict', '-c', 'SHA256SUMS'], { cwd: out, encoding: 'utf8' });
+      expect(check.status).toBe(0);
+      const listed = check.stdout.trim().split('\n').sort();
+      const others = lines.filter((l) => l.startsWith(out) && !l.endsWith('/SHA256SUMS'));
+      expect(listed).toEqual(others.map((l) => `${path.relative(out, l)}: OK`).sort());
+      const pin = spawnSync('sha256sum', [path.join(out, 'SHA256SUMS')], { encoding: 'utf8' }).stdout.split(' ')[0];
+      expect(lines).toContain(
+        `SHA256SUMS sha256 ${pin} (install as root: install-hooks.sh --from <dir> --sums-sha256 ${pin})`,
+      );
     } finally {
       fs.rmSync(out, { recursive: true, force: true });
     }

@@ -144,6 +144,7 @@ load_config() {
   XSPOT_BUILD_MISSING_IMAGES="${XSPOT_BUILD_MISSING_IMAGES:-0}"
   XSPOT_IMDS_USERS="${XSPOT_IMDS_USERS:-}"
   XSPOT_BASE_EXCLUDES="${XSPOT_BASE_EXCLUDES:-}"
+  XSPOT_SCHED_INSTALL_DIR="${XSPOT_SCHED_INSTALL_DIR:-/usr/libexec/xspot-cdk/scheduler}"
 
   # The guide: trailing slashes in dir names are stripped.
   REMOTE_DIR="$(strip_slash "$REMOTE_DIR")"
@@ -230,6 +231,7 @@ check_config() {
       *) expect XSPOT_BASE_EXCLUDES "$f" "$RE_EXCLUDE" 'space-separated absolute paths of letters, digits and . _ + @ - with * and ? wildcards (conf/runtime.env)' ;;
     esac
   done
+  expect_path XSPOT_SCHED_INSTALL_DIR "$XSPOT_SCHED_INSTALL_DIR" 'a local absolute path (conf/runtime.env)'
   expect MAX_CONTAINERS "$MAX_CONTAINERS" "$RE_INT" 'a whole number (conf/runtime.env)'
   expect MAX_WORKERS "$MAX_WORKERS" "$RE_INT" 'a whole number (conf/runtime.env)'
   if [[ $MAX_CONTAINERS =~ $RE_INT ]] && [[ $MAX_WORKERS =~ $RE_INT ]]; then
