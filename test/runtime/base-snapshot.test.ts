@@ -19,6 +19,10 @@ const CREDENTIALS = [
   '/etc/ssh/ssh_host_rsa_key',
   '/etc/ssh/ssh_host_ed25519_key',
   '/etc/ssh/ssh_host_ed25519_key.pub',
+  // names no real host has: the patterns must match in tar, not be expanded by the shell
+  '/etc/ssh/ssh_host_sandbox-only_key',
+  '/etc/munge/sandbox-only.key',
+  '/etc/sandbox-only.keytab',
   '/etc/munge/munge.key',
   '/etc/slurm/slurmdbd.conf',
   '/etc/slurm/jwt_hs256.key',

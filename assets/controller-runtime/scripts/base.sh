@@ -18,12 +18,13 @@ set -euo pipefail
 with_log base "$@"
 umask 077
 
-# Credential paths never copied into an image (docs/security.md#the-base-snapshot).
+# Credential paths never copied into an image (docs/security.md#the-base-snapshot): tar --exclude
+# patterns, quoted so that the shell does not expand them against this host's files.
 BASE_EXCLUDES=(
-  /etc/shadow* /etc/gshadow* /etc/security/opasswd
-  /etc/ssh/ssh_host_*
-  /etc/munge/*.key /etc/slurm/slurmdbd.conf /etc/slurm/jwt*.key
-  /etc/krb5.keytab /etc/*.keytab /var/kerberos
+  '/etc/shadow*' '/etc/gshadow*' /etc/security/opasswd
+  '/etc/ssh/ssh_host_*'
+  '/etc/munge/*.key' /etc/slurm/slurmdbd.conf '/etc/slurm/jwt*.key'
+  /etc/krb5.keytab '/etc/*.keytab' /var/kerberos
   /etc/pki/tls/private /etc/ssl/private /etc/docker/key.json
   /etc/sssd /var/lib/sss
   /etc/xspot /etc/xspot-cdk /root
