@@ -4,6 +4,7 @@
  */
 import { schedulerBundle } from '../scheduler';
 import type { LoadedConfig } from './load';
+import { ARMORED_KEY_FILE, repositoryKey } from './package-signing';
 import { type RenderedFile, renderGuideFiles } from './render';
 import { DEFAULT_DOCKERFILE, imageBuildDir, renderRuntimeEnv } from './runtime-env';
 
@@ -15,6 +16,8 @@ export function renderConfigBundle(
     ...renderGuideFiles(c, loaded.siteScripts),
     'runtime.env': { content: renderRuntimeEnv(c), mode: 0o644 },
   };
+  const key = repositoryKey(c.xspot.repositoryGpgKey);
+  if (key.kind === 'armored') files[ARMORED_KEY_FILE] = { content: key.text, mode: 0o644 };
   for (const image of c.xspot.imageNameList) {
     files[`${imageBuildDir(image)}/Dockerfile`] = {
       content: loaded.dockerfiles?.[image] ?? DEFAULT_DOCKERFILE,

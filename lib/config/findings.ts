@@ -20,6 +20,11 @@ export interface Finding {
   readonly location?: string;
   /** Set when the warning was acknowledged in the config. */
   readonly acknowledged?: string;
+  /**
+   * A warning that stops the deployment until it is acknowledged: an accepted risk the site must
+   * state (with its reason) rather than a mistake to fix. Unacknowledged, it is reported as an error.
+   */
+  readonly mustAcknowledge?: boolean;
 }
 
 /** Characters JSON.stringify leaves alone that a terminal still acts on: DEL, C1 controls, bidi overrides. */
@@ -72,6 +77,7 @@ export function hasErrors(findings: readonly Finding[]): boolean {
 /**
  * Applies `acknowledgedWarnings`: matching warnings are marked; acknowledging an error or an id
  * that matched nothing is itself reported, so a stale acknowledgement does not hide the next problem.
+ * A `mustAcknowledge` warning left unacknowledged becomes an error.
  */
 export function applyAcknowledgements(
   findings: readonly Finding[],
@@ -86,7 +92,15 @@ export function applyAcknowledgements(
       out.push({ ...f, acknowledged: ack.reason });
     } else {
       if (ack) used.add(ack.id);
-      out.push(f);
+      out.push(
+        f.mustAcknowledge && f.severity === 'warning'
+          ? {
+              ...f,
+              severity: 'error',
+              message: `${f.message}; refused until acknowledged (acknowledgedWarnings: - id: ${f.id}, reason: ...)`,
+            }
+          : f,
+      );
     }
   }
   acks.forEach((a, i) => {

@@ -57,7 +57,10 @@ export const ALLOW = {
   ),
   tagValue: allow(/^[A-Za-z0-9 _.:/=+@-]{0,256}$/, 'a tag value of letters, digits, spaces and _ . : / = + @ -'),
   envVarName: allow(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'),
-  url: allow(/^https?:\/\/[A-Za-z0-9.-]+(:\d+)?(\/[A-Za-z0-9._~%/+-]*)?$/, 'an http(s) URL without query string'),
+  httpsUrl: allow(
+    /^https:\/\/[A-Za-z0-9.-]+(:\d+)?(\/[A-Za-z0-9._~%/+-]*)?$/,
+    'an https:// URL without query string (http:// is refused: packages and keys would travel unauthenticated)',
+  ),
   licenseKey: allow(
     /^(x-spot-metering|[A-Za-z0-9][A-Za-z0-9-]{15,127})$/,
     '"x-spot-metering" or a floating license key (16-128 letters, digits, -)',

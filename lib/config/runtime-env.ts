@@ -3,6 +3,7 @@
  * guide does not keep in env.cfg (see docs/controller-contract.md for the key list).
  */
 import { schedulerSettingsFromConfig } from '../scheduler/from-config';
+import { repositoryKey } from './package-signing';
 import type { XspotConfig } from './resolve';
 
 /**
@@ -22,10 +23,23 @@ export function membershipValues(c: XspotConfig): [string, string][] {
 
 const q = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
 
+/**
+ * XSPOT_REPO_GPGKEY: the key's https URL, `file` (the armored key is conf/repo-gpg-key.asc) or
+ * `none` (no key, and the config acknowledged unsigned-packages). No key without that
+ * acknowledgement renders '', which the host check refuses as the config check does.
+ */
+export function runtimeGpgKey(c: XspotConfig): string {
+  const key = repositoryKey(c.xspot.repositoryGpgKey);
+  if (key.kind === 'url') return key.url;
+  if (key.kind === 'armored') return 'file';
+  return c.acknowledgedWarnings.some((a) => a.id === 'unsigned-packages') ? 'none' : '';
+}
+
 export function renderRuntimeEnv(c: XspotConfig): string {
   const lines: [string, string][] = [
     ['XSPOT_REPO_URL', c.xspot.repositoryUrl],
-    ['XSPOT_REPO_GPGKEY_URL', ''],
+    ['XSPOT_REPO_GPGKEY', runtimeGpgKey(c)],
+    ['XSPOT_REPO_GPGCHECK_METADATA', c.xspot.repositoryMetadataSigned ? '1' : '0'],
     ['XSPOT_DOCKER_PACKAGE', 'docker'],
     ['XSPOT_DOCKER_DISK', c.resolved.dockerDisk === 'ebs' ? 'ebs' : 'instance-store'],
     ['MAX_CONTAINERS', String(c.resolved.maxContainers)],

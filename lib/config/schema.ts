@@ -5,6 +5,7 @@
  * exported JSON Schema so editors show it. Cross-field rules live in validate.ts.
  */
 import { z } from 'zod';
+import { armoredKeyProblem, KEY_ALLOWED, keyUrlProblem, normaliseArmoredKey } from './package-signing';
 import { ALLOW, type AllowList } from './patterns';
 
 const str = (a: AllowList) => z.string().regex(a.pattern, { message: `must be ${a.allowed}` });
@@ -37,6 +38,17 @@ const tags = (reserved: number, own: string) =>
       });
     }
   });
+
+/** xspot.repositoryGpgKey: an https URL of the vendor's key or the armored key (package-signing.ts). */
+const gpgKey = z
+  .string()
+  .transform((v) => (v.trimStart().startsWith('-----BEGIN') ? normaliseArmoredKey(v) : v))
+  .pipe(
+    z.string().superRefine((v, ctx) => {
+      const problem = v.startsWith('-----BEGIN') ? armoredKeyProblem(v) : keyUrlProblem(v);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem, params: { allowed: KEY_ALLOWED } });
+    }),
+  );
 
 // ---------------------------------------------------------------------------------------------
 export const DeploymentSchema = z
@@ -230,7 +242,18 @@ export const XspotSchema = z
       .describe(
         "IS_SYSTEMD: must stay true (the controller runtime is systemd units; the guide's IS_SYSTEMD=no is refused)",
       ),
-    repositoryUrl: str(ALLOW.url).default('https://rpm.exostellar.io/').describe('X-Spot RPM repository'),
+    repositoryUrl: str(ALLOW.httpsUrl)
+      .default('https://rpm.exostellar.io/')
+      .describe('X-Spot RPM repository (https only)'),
+    repositoryGpgKey: gpgKey
+      .optional()
+      .describe(
+        "The vendor's package-signing key: an https URL of the key, or the ASCII-armored public key (a YAML | block). The worker image and the controllers install with gpgcheck=1 against it. Unset only for a repository that publishes no key, and then only with the acknowledged warning unsigned-packages",
+      ),
+    repositoryMetadataSigned: z
+      .boolean()
+      .default(false)
+      .describe('repo_gpgcheck=1: the repository metadata (repomd.xml) is signed with the same key'),
     extra: ExtraSchema.prefault({}),
   })
   .describe('env.cfg');

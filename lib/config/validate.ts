@@ -34,6 +34,38 @@ const warn = (id: string, path: string, value: unknown, message: string, allowed
   severity: 'warning',
 });
 
+/**
+ * Unsigned packages: without the vendor's key the worker image and the controllers install the
+ * kernel, hypervisor and X-Spot unchecked. A site whose repository truly publishes no key says so
+ * by acknowledging this warning; until then it is an error.
+ */
+const packageSigningRule: Rule = (c) =>
+  c.xspot.repositoryGpgKey === undefined
+    ? [
+        ...(c.xspot.repositoryMetadataSigned
+          ? [
+              err(
+                'metadata-signing-without-key',
+                'xspot.repositoryMetadataSigned',
+                true,
+                'signed repository metadata (repo_gpgcheck=1) needs the key that signs it',
+                'false, or set xspot.repositoryGpgKey',
+              ),
+            ]
+          : []),
+        {
+          ...warn(
+            'unsigned-packages',
+            'xspot.repositoryGpgKey',
+            undefined,
+            'no package-signing key: the worker image and the controllers would install the kernel, hypervisor and X-Spot packages with gpgcheck=0',
+            "the vendor's key (an https:// URL of it or the ASCII-armored key); only a repository that publishes no key acknowledges unsigned-packages",
+          ),
+          mustAcknowledge: true,
+        },
+      ]
+    : [];
+
 const regionRule: Rule = (c) =>
   /^us-gov-/.test(c.deployment.region)
     ? [
@@ -748,6 +780,7 @@ const RULES: readonly Rule[] = [
   amiRules,
   extraRule,
   ...AWS_LIMIT_RULES,
+  packageSigningRule,
 ];
 
 export function validateConfig(config: XspotConfig): Finding[] {

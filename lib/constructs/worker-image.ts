@@ -19,6 +19,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { IAM_ROLE_NAME_MAX, type RoleSuffix, roleNameOf } from '../config/iam-names';
+import { armoredKeyProblem, keyUrlProblem, type RepositoryKey } from '../config/package-signing';
 import { ALLOW } from '../config/patterns';
 import { sessionManagerStatement } from './security';
 import { renderWorkerFstab, type WorkerMount } from './worker-image-mounts';
@@ -63,8 +64,19 @@ export interface WorkerImagePipelineProps {
   readonly logPrefix?: string;
   /** The X-Spot release to install. */
   readonly versions: XspotWorkerVersions;
-  /** Base URL of the X-Spot yum repository. */
+  /** Base URL of the X-Spot yum repository (https only). */
   readonly repositoryUrl: string;
+  /**
+   * The key the X-Spot packages are checked against (`gpgcheck=1`). `{ kind: 'unsigned' }`
+   * installs them unchecked: only for a repository that publishes no key (the config allows it
+   * only with the acknowledged warning unsigned-packages).
+   */
+  readonly repositoryKey: RepositoryKey;
+  /**
+   * The repository metadata (repomd.xml) is signed with the same key: `repo_gpgcheck=1`.
+   * @default false
+   */
+  readonly repositoryMetadataSigned?: boolean;
   /** The EL7-family image the worker image is built on. */
   readonly parentImage: WorkerParentImage;
   /**
@@ -263,6 +275,8 @@ export class WorkerImagePipeline extends Construct {
         document: readComponentDocument(COMPONENT_FILES.worker),
         parameters: {
           RepositoryUrl: props.repositoryUrl,
+          ...signingParameters(props.repositoryKey),
+          RepoGpgcheck: props.repositoryMetadataSigned ? '1' : '0',
           PlatformVersion: v.platform,
           KernelVersion: v.kernel,
           GuestKernelVersion: v.guestKernel,
@@ -553,12 +567,31 @@ function componentVersion(component: imagebuilder.CfnComponent, spec: ComponentS
   });
 }
 
+/** The worker component's package-signing parameters (assets/worker-image/xspot-worker.yaml). */
+function signingParameters(key: RepositoryKey): Record<string, string> {
+  switch (key.kind) {
+    case 'url':
+      return { PackageSigning: 'url', GpgKeyUrl: key.url, GpgKeyBase64: '' };
+    case 'armored':
+      return { PackageSigning: 'file', GpgKeyUrl: '', GpgKeyBase64: Buffer.from(key.text, 'utf8').toString('base64') };
+    default:
+      return { PackageSigning: 'none', GpgKeyUrl: '', GpgKeyBase64: '' };
+  }
+}
+
 function validateProps(p: WorkerImagePipelineProps): void {
   const bad = (field: string, value: unknown, allowed: string) =>
     new Error(`${field}: ${JSON.stringify(value)} is not allowed; expected ${allowed}`);
   if (!ALLOW.deploymentName.pattern.test(p.deploymentName))
     throw bad('deploymentName', p.deploymentName, ALLOW.deploymentName.allowed);
-  if (!ALLOW.url.pattern.test(p.repositoryUrl)) throw bad('xspot.repositoryUrl', p.repositoryUrl, ALLOW.url.allowed);
+  if (!ALLOW.httpsUrl.pattern.test(p.repositoryUrl))
+    throw bad('xspot.repositoryUrl', p.repositoryUrl, ALLOW.httpsUrl.allowed);
+  const key = p.repositoryKey;
+  const keyProblem =
+    key.kind === 'url' ? keyUrlProblem(key.url) : key.kind === 'armored' ? armoredKeyProblem(key.text) : undefined;
+  if (keyProblem) throw bad('xspot.repositoryGpgKey', key.kind === 'url' ? key.url : '(armored key)', keyProblem);
+  if (key.kind === 'unsigned' && p.repositoryMetadataSigned)
+    throw bad('xspot.repositoryMetadataSigned', true, 'false when there is no key to check the metadata with');
   const versions: [string, string][] = [
     ['xspot.platformVersion', p.versions.platform],
     ['xspot.kernelVersion', p.versions.kernel],

@@ -3,6 +3,7 @@ import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import { repositoryKey } from '../config/package-signing';
 import type { XspotConfig } from '../config/resolve';
 import { DEPLOYMENT_TAG } from '../constructs/security';
 import { WorkerImagePipeline, WorkerParentImage } from '../constructs/worker-image';
@@ -56,6 +57,8 @@ export class WorkerImageStack extends Stack {
         rpm: c.xspot.rpmVersion,
       },
       repositoryUrl: c.xspot.repositoryUrl,
+      repositoryKey: repositoryKey(c.xspot.repositoryGpgKey),
+      repositoryMetadataSigned: c.xspot.repositoryMetadataSigned,
       parentImage: parentImageFromConfig(c.workerImage.parentImage),
       builderInstanceTypes: c.workerImage.builderInstanceTypes,
       rootVolumeSize: Size.gibibytes(c.workerImage.rootVolumeGb),

@@ -23,6 +23,7 @@ import { main } from '../../bin/cli';
 import { type AmiCliDeps, registerAmiCommands } from '../../lib/cli/ami';
 import { reportError } from '../../lib/errors';
 import { type AmiClients, type BuildView, barBuildProgress, lineBuildProgress } from '../../lib/ops/imagebuilder';
+import { TEST_KEY_URL } from '../support/configs';
 
 const T0 = new Date('2026-03-02T12:00:00.000Z');
 const PIPELINE = 'arn:aws:imagebuilder:eu-west-1:123456789012:image-pipeline/lab-xspot-worker';
@@ -33,10 +34,11 @@ function sdkError(name: string, message: string): Error {
   return Object.assign(new Error(message), { name, $fault: 'client', $metadata: { httpStatusCode: 400 } });
 }
 
+/** A site config file (with the package-signing key every real config names). */
 function tmpConfig(text: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xspot-ami-'));
   const file = path.join(dir, 'site.yaml');
-  fs.writeFileSync(file, text);
+  fs.writeFileSync(file, `${text}xspot:\n  repositoryGpgKey: ${TEST_KEY_URL}\n`);
   return file;
 }
 const CONFIG = tmpConfig('deployment:\n  name: lab\n  region: eu-west-1\n');

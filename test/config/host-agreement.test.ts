@@ -14,13 +14,22 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
 import { checkConfigText, defaultConfigPath } from '../../lib/config/load';
+import { ARMORED_KEY_FILE, repositoryKey } from '../../lib/config/package-signing';
 import { renderEnvCfg } from '../../lib/config/render';
 import type { XspotConfig } from '../../lib/config/resolve';
 import { renderRuntimeEnv } from '../../lib/config/runtime-env';
 
 const RUNTIME = path.join(__dirname, '..', '..', 'assets', 'controller-runtime', 'scripts');
 const FILE = path.join(path.dirname(defaultConfigPath()), 'probe.yaml');
-const BASE = { workers: { ami: 'ami-0222b6150e1c29556' }, controllers: { amiId: 'ami-0abcdef0123456789' } };
+const KEY_URL = 'https://rpm.example.com/RPM-GPG-KEY-xspot';
+const BASE = {
+  workers: { ami: 'ami-0222b6150e1c29556' },
+  controllers: { amiId: 'ami-0abcdef0123456789' },
+  xspot: { repositoryGpgKey: KEY_URL },
+};
+/** A real armored public key (made for these tests) and damaged copies of it. */
+const KEY = fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'keys', 'test-signing-key.asc'), 'utf8');
+const UNSIGNED_ACK = [{ id: 'unsigned-packages', reason: 'the mirror publishes no key' }];
 
 /** deploy.env's storage lines, as the controllers stack derives them from the config. */
 function storageLines(c: XspotConfig): Record<string, string> {
@@ -67,6 +76,8 @@ interface HostFiles {
   readonly envCfg: string;
   readonly runtimeEnv: string;
   readonly deployEnv: string;
+  /** conf/repo-gpg-key.asc, when the bundle carries the armored key. */
+  readonly repoKey?: string;
 }
 
 /** Runs the real check-config.sh against the files; true when the host accepts them. */
@@ -81,6 +92,7 @@ function hostAccepts(files: HostFiles): { ok: boolean; output: string } {
       fs.copyFileSync(path.join(RUNTIME, f), path.join(release, 'scripts', f));
     fs.writeFileSync(path.join(release, 'conf', 'env.cfg'), files.envCfg);
     fs.writeFileSync(path.join(release, 'conf', 'runtime.env'), files.runtimeEnv);
+    if (files.repoKey !== undefined) fs.writeFileSync(path.join(release, 'conf', ARMORED_KEY_FILE), files.repoKey);
     fs.writeFileSync(path.join(root, 'etc', 'xspot-cdk', 'deploy.env'), files.deployEnv);
     const r = spawnSync('bash', [path.join(release, 'scripts', 'check-config.sh')], {
       env: { PATH: process.env.PATH, XSPOT_ROOT: root },
@@ -95,12 +107,14 @@ function hostAccepts(files: HostFiles): { ok: boolean; output: string } {
 
 function render(c: XspotConfig): HostFiles {
   const deploy = { ...DEPLOY_ENV_BASE, ...storageLines(c) };
+  const key = repositoryKey(c.xspot.repositoryGpgKey);
   return {
     envCfg: renderEnvCfg(c),
     runtimeEnv: renderRuntimeEnv(c),
     deployEnv: Object.entries(deploy)
       .map(([k, v]) => `${k}=${q(v)}\n`)
       .join(''),
+    ...(key.kind === 'armored' ? { repoKey: key.text } : {}),
   };
 }
 
@@ -109,18 +123,26 @@ const BASE_FILES = render(baseCheck.config!);
 
 interface Probe {
   readonly name: string;
-  /** Config overrides (merged one level deep into BASE). */
-  readonly config: Record<string, Record<string, unknown>>;
+  /** Config overrides (sections merged one level deep into BASE; lists replace; an undefined value removes). */
+  readonly config: Record<string, Record<string, unknown> | unknown[]>;
   /**
    * How the value looks in the host files when the schema refuses it (so nothing can be
-   * rendered): raw right-hand sides in the guide's syntax.
+   * rendered): raw right-hand sides in the guide's syntax, and the key file's text.
    */
-  readonly raw?: { envCfg?: Record<string, string>; runtimeEnv?: Record<string, string> };
+  readonly raw?: { envCfg?: Record<string, string>; runtimeEnv?: Record<string, string>; repoKey?: string };
 }
 
 const merge = (over: Probe['config']) => {
-  const out: Record<string, Record<string, unknown>> = { ...BASE };
-  for (const [k, v] of Object.entries(over)) out[k] = { ...(out[k] ?? {}), ...v };
+  const out: Record<string, unknown> = { ...BASE };
+  for (const [k, v] of Object.entries(over)) {
+    if (Array.isArray(v)) {
+      out[k] = v;
+      continue;
+    }
+    const section: Record<string, unknown> = { ...((out[k] as Record<string, unknown>) ?? {}), ...v };
+    for (const [f, x] of Object.entries(section)) if (x === undefined) delete section[f];
+    out[k] = section;
+  }
   return out;
 };
 
@@ -221,15 +243,17 @@ const PROBES: Probe[] = [
       raw: { envCfg: { [key]: q(v) } },
     })),
   ]),
-  ...['https://rpm.exostellar.io/', 'http://mirror.example:8080/x-spot/el7'].map((v) => ({
+  ...['https://rpm.exostellar.io/', 'https://mirror.example:8080/x-spot/el7'].map((v) => ({
     name: `repositoryUrl ${v}`,
     config: { xspot: { repositoryUrl: v } },
   })),
-  ...['ftp://mirror/xspot', 'https://rpm.example/?a=b', 'rpm.example'].map((v) => ({
-    name: `repositoryUrl ${v}`,
-    config: { xspot: { repositoryUrl: v } },
-    raw: { runtimeEnv: { XSPOT_REPO_URL: q(v) } },
-  })),
+  ...['http://mirror.example:8080/x-spot/el7', 'ftp://mirror/xspot', 'https://rpm.example/?a=b', 'rpm.example'].map(
+    (v) => ({
+      name: `repositoryUrl ${v}`,
+      config: { xspot: { repositoryUrl: v } },
+      raw: { runtimeEnv: { XSPOT_REPO_URL: q(v) } },
+    }),
+  ),
   ...(
     [
       [1, 1],
@@ -266,6 +290,53 @@ const PROBES: Probe[] = [
     config: { containers: { baseSnapshotExcludes: v } },
     raw: { runtimeEnv: { XSPOT_BASE_EXCLUDES: q(v.join(' ')) } },
   })),
+  // package signing: the key's https URL, the armored key itself, or none only when acknowledged
+  ...[KEY_URL, 'https://keys.example.com:8443/xspot/RPM-GPG-KEY'].map((v) => ({
+    name: `repositoryGpgKey ${v}`,
+    config: { xspot: { repositoryGpgKey: v } },
+  })),
+  ...['http://rpm.example.com/RPM-GPG-KEY', 'ftp://rpm.example.com/RPM-GPG-KEY', '/etc/pki/rpm-gpg/KEY'].map((v) => ({
+    name: `repositoryGpgKey ${v}`,
+    config: { xspot: { repositoryGpgKey: v } },
+    raw: { runtimeEnv: { XSPOT_REPO_GPGKEY: q(v) } },
+  })),
+  { name: 'repositoryGpgKey armored', config: { xspot: { repositoryGpgKey: KEY } } },
+  {
+    name: 'repositoryGpgKey armored, with shell syntax in a header',
+    config: { xspot: { repositoryGpgKey: KEY.replace('-----\n\n', "-----\nComment: $(id)'\n\n") } },
+    raw: {
+      runtimeEnv: { XSPOT_REPO_GPGKEY: q('file') },
+      repoKey: KEY.replace('-----\n\n', "-----\nComment: $(id)'\n\n"),
+    },
+  },
+  {
+    name: 'repositoryGpgKey armored private key',
+    config: { xspot: { repositoryGpgKey: KEY.replace(/PUBLIC/g, 'PRIVATE') } },
+    raw: { runtimeEnv: { XSPOT_REPO_GPGKEY: q('file') }, repoKey: KEY.replace(/PUBLIC/g, 'PRIVATE') },
+  },
+  {
+    name: 'repositoryGpgKey armored, checksum damaged',
+    config: { xspot: { repositoryGpgKey: KEY.replace(/^=.{4}$/m, '=AAAA') } },
+    raw: { runtimeEnv: { XSPOT_REPO_GPGKEY: q('file') }, repoKey: KEY.replace(/^=.{4}$/m, '=AAAA') },
+  },
+  {
+    name: 'repositoryGpgKey unset, not acknowledged',
+    config: { xspot: { repositoryGpgKey: undefined } },
+    raw: { runtimeEnv: { XSPOT_REPO_GPGKEY: q('') } },
+  },
+  {
+    name: 'repositoryGpgKey unset, unsigned-packages acknowledged',
+    config: { xspot: { repositoryGpgKey: undefined }, acknowledgedWarnings: UNSIGNED_ACK },
+  },
+  { name: 'repositoryMetadataSigned with a key', config: { xspot: { repositoryMetadataSigned: true } } },
+  {
+    name: 'repositoryMetadataSigned without a key',
+    config: {
+      xspot: { repositoryGpgKey: undefined, repositoryMetadataSigned: true },
+      acknowledgedWarnings: UNSIGNED_ACK,
+    },
+    raw: { runtimeEnv: { XSPOT_REPO_GPGKEY: q('none'), XSPOT_REPO_GPGCHECK_METADATA: q('1') } },
+  },
   { name: 'xspot.ontapFolders without ontapNeeded', config: { xspot: { ontapFolders: ['/ontap/1'] } } },
   { name: 'xspot.imageDeployDir off the shared mount', config: { xspot: { imageDeployDir: '/opt/images' } } },
   { name: 'controllers without local NVMe (EBS docker disk)', config: { controllers: { instanceType: 'm5.xlarge' } } },
@@ -279,6 +350,8 @@ const PROBES: Probe[] = [
 const TS_ONLY: Record<string, string> = {
   'xspot.ontapFolders without ontapNeeded':
     'ONTAP_FOLDERS is ignored when ONTAP_NEEDED=0; the operator check flags the likely mistake',
+  'repositoryGpgKey armored, checksum damaged':
+    'the host checks the armor shape; rpm --import, run on the key before yum uses it, rejects a bad checksum',
   'xspot.imageDeployDir off the shared mount':
     'deploy.env names only the mount REMOTE_DIR lives on; whether another directory is shared is known from the config',
 };
@@ -308,6 +381,7 @@ describe('check-config (TypeScript) and the host check agree', () => {
         envCfg: withLines(BASE_FILES.envCfg, probe.raw?.envCfg ?? {}),
         runtimeEnv: withLines(BASE_FILES.runtimeEnv, probe.raw?.runtimeEnv ?? {}),
         deployEnv: BASE_FILES.deployEnv,
+        ...(probe.raw?.repoKey !== undefined ? { repoKey: probe.raw.repoKey } : {}),
       };
     }
     const host = hostAccepts(files);

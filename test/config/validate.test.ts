@@ -2,14 +2,18 @@
  * Table-driven: each bad config yields a finding that names the field, the value and what is
  * allowed. Good configs (the guide's examples) pass with no errors.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
 import { type Finding, formatFinding } from '../../lib/config/findings';
 import { checkConfigText, defaultConfigPath } from '../../lib/config/load';
-import { EXISTING_VPC_CONFIG } from '../support/configs';
+import { EXISTING_VPC_CONFIG, signed } from '../support/configs';
 
 const FILE = path.join(path.dirname(defaultConfigPath()), 'case.yaml');
-const check = (cfg: object) => checkConfigText(stringify(cfg), FILE);
+/** Checks a config that names its package-signing key (`signed`); the signing rule's own tests use `checkRaw`. */
+const check = (cfg: object) => checkConfigText(stringify(signed(cfg)), FILE);
+const checkRaw = (cfg: object) => checkConfigText(stringify(cfg), FILE);
+const KEY = fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'keys', 'test-signing-key.asc'), 'utf8');
 const errorsOf = (cfg: object): Finding[] => check(cfg).findings.filter((f) => f.severity === 'error');
 const warningsOf = (cfg: object): Finding[] => check(cfg).findings.filter((f) => f.severity === 'warning');
 
@@ -559,6 +563,20 @@ const BAD: BadCase[] = [
     mentions: /no ONTAP worker mount holds it .*\(allowed: a folder at or below \/fsx/,
   },
   {
+    name: 'an http:// repository',
+    config: { xspot: { repositoryUrl: 'http://mirror.example.com/xspot/el7/' } },
+    id: 'invalid-value',
+    path: 'xspot.repositoryUrl',
+    mentions: /https:\/\/ URL.*http:\/\/ is refused/,
+  },
+  {
+    name: 'a package-signing key fetched over http://',
+    config: { xspot: { repositoryGpgKey: 'http://mirror.example.com/RPM-GPG-KEY' } },
+    id: 'invalid-value',
+    path: 'xspot.repositoryGpgKey',
+    mentions: /http:\/\/ URL: a key fetched without TLS can be replaced in transit/,
+  },
+  {
     name: 'IA transition before 30 days',
     config: { logs: { transitionToInfrequentAccessDays: 10 } },
     id: 'log-transition-too-early',
@@ -745,5 +763,82 @@ describe('warnings', () => {
       'EBS is fast enough for our images',
     );
     expect(all.find((f) => f.id === 'unused-acknowledgement')?.value).toBe('no-such-warning');
+  });
+});
+
+describe('package signing: xspot.repositoryGpgKey is required unless unsigned-packages is acknowledged', () => {
+  /** The key with the first base64 character of line `n` changed. */
+  const damage = (text: string, n: number) => {
+    const lines = text.split('\n');
+    lines[n] = `${lines[n][0] === 'A' ? 'B' : 'A'}${lines[n].slice(1)}`;
+    return lines.join('\n');
+  };
+  const find = (cfg: object, id: string) => checkRaw(cfg).findings.find((f) => f.id === id);
+
+  test('no key and no acknowledgement: an error naming the field, gpgcheck=0 and how to accept it', () => {
+    const f = find({}, 'unsigned-packages');
+    expect(f).toMatchObject({ severity: 'error', path: 'xspot.repositoryGpgKey' });
+    const line = formatFinding(f!);
+    expect(line).toContain('gpgcheck=0');
+    expect(line).toContain('refused until acknowledged');
+    expect(line).not.toContain('\n');
+  });
+
+  test('no key, acknowledged with a reason: a warning, no errors (the site said so explicitly)', () => {
+    const r = checkRaw({
+      acknowledgedWarnings: [{ id: 'unsigned-packages', reason: 'the mirror publishes no key' }],
+    });
+    expect(r.findings.filter((f) => f.severity === 'error')).toEqual([]);
+    expect(r.findings.find((f) => f.id === 'unsigned-packages')).toMatchObject({
+      severity: 'warning',
+      acknowledged: 'the mirror publishes no key',
+    });
+  });
+
+  test('a key URL: no finding; acknowledging unsigned-packages as well is a stale acknowledgement', () => {
+    const r = checkRaw({
+      xspot: { repositoryGpgKey: 'https://rpm.example.com/RPM-GPG-KEY' },
+      acknowledgedWarnings: [{ id: 'unsigned-packages', reason: 'left over' }],
+    });
+    expect(r.findings.filter((f) => f.severity === 'error')).toEqual([]);
+    expect(r.findings.find((f) => f.id === 'unused-acknowledgement')?.value).toBe('unsigned-packages');
+  });
+
+  test.each([
+    ['as exported by gpg', KEY],
+    ['with CRLF line ends and trailing blanks (normalised)', KEY.replace(/\n/g, ' \r\n')],
+  ])('the armored key itself, %s, is accepted', (_what, text) => {
+    const r = checkRaw({ xspot: { repositoryGpgKey: text } });
+    expect(r.findings.filter((f) => f.severity === 'error')).toEqual([]);
+    expect(r.config?.xspot.repositoryGpgKey).toBe(KEY);
+  });
+
+  test.each([
+    ['a damaged checksum line', KEY.replace(/^=(.{4})$/m, '=AAAA'), /armor checksum/],
+    ['a damaged body', damage(KEY, 3), /armor checksum/],
+    ['a private key block', KEY.replace(/PUBLIC/g, 'PRIVATE'), /PRIVATE key: give the public key/],
+    ['shell syntax in an armor header', KEY.replace('-----\n\n', "-----\nComment: $(id)'\n\n"), /not an ASCII-armored/],
+    [
+      'an empty body',
+      '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n-----END PGP PUBLIC KEY BLOCK-----\n',
+      /not an ASCII-armored/,
+    ],
+    ['a file path', '/etc/pki/rpm-gpg/RPM-GPG-KEY', /https:\/\/ URL/],
+  ])('%s is refused, naming the field', (_what, value, message) => {
+    const errors = checkRaw({ xspot: { repositoryGpgKey: value } }).findings.filter((f) => f.severity === 'error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0].path).toBe('xspot.repositoryGpgKey');
+    expect(errors[0].message).toMatch(message);
+  });
+
+  test('signed metadata (repo_gpgcheck) without a key is an error', () => {
+    const f = find(
+      {
+        xspot: { repositoryMetadataSigned: true },
+        acknowledgedWarnings: [{ id: 'unsigned-packages', reason: 'no key' }],
+      },
+      'metadata-signing-without-key',
+    );
+    expect(f).toMatchObject({ severity: 'error', path: 'xspot.repositoryMetadataSigned' });
   });
 });

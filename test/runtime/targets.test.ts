@@ -15,6 +15,8 @@ const sandbox = (opts?: SandboxOptions) => {
 afterEach(() => sb?.cleanup());
 
 const XSPOT = 'xspot-1.3.0.1-rc_5cb0ffb0.el7';
+/** The fixture bundle's package-signing key (a real ed25519 public key made for these tests). */
+const KEY = fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'keys', 'test-signing-key.asc'), 'utf8');
 
 describe('Makefile', () => {
   const scriptOf: Record<(typeof BOOT_STEPS)[number], string> = {
@@ -105,6 +107,22 @@ describe('check-config', () => {
       "XSPOT_REPO_URL='ftp://mirror/xspot'",
     ],
     ['no repository', { runtimeEnv: { XSPOT_REPO_URL: '' } }, "XSPOT_REPO_URL=''"],
+    [
+      'an http:// repository',
+      { runtimeEnv: { XSPOT_REPO_URL: 'http://mirror.example/xspot' } },
+      "XSPOT_REPO_URL='http://mirror.example/xspot' is not allowed: must be an https:// URL",
+    ],
+    [
+      'a signing key fetched over http://',
+      { runtimeEnv: { XSPOT_REPO_GPGKEY: 'http://mirror.example/RPM-GPG-KEY' } },
+      "XSPOT_REPO_GPGKEY='http://mirror.example/RPM-GPG-KEY' is not allowed: must be the vendor key's https:// URL",
+    ],
+    ['no signing key and no acknowledgement', { runtimeEnv: { XSPOT_REPO_GPGKEY: '' } }, "XSPOT_REPO_GPGKEY=''"],
+    [
+      'signed metadata without a key',
+      { runtimeEnv: { XSPOT_REPO_GPGKEY: 'none', XSPOT_REPO_GPGCHECK_METADATA: '1' } },
+      "XSPOT_REPO_GPGCHECK_METADATA='1' is not allowed: must be signed metadata needs a key",
+    ],
     ['an unknown docker disk', { runtimeEnv: { XSPOT_DOCKER_DISK: 'tmpfs' } }, "XSPOT_DOCKER_DISK='tmpfs'"],
     ['an unknown storage type', { deployEnv: { XSPOT_STORAGE_TYPE: 's3' } }, "XSPOT_STORAGE_TYPE='s3'"],
     [
@@ -119,6 +137,28 @@ describe('check-config', () => {
     const r = s.run('scripts/check-config.sh');
     expect(r.status).not.toBe(0);
     expect(r.output).toContain(message);
+  });
+
+  test.each([
+    ['is not armored', 'not a key\n'],
+    ['is a private key', KEY.replace(/PUBLIC/g, 'PRIVATE')],
+    ['carries shell syntax in an armor header', KEY.replace('\n\n', "\nComment: $(id)'\n\n")],
+    ['has CRLF line ends', KEY.replace(/\n/g, '\r\n')],
+  ])('rejects a key file (XSPOT_REPO_GPGKEY=file) that %s', (_what, text) => {
+    const s = sandbox();
+    fs.writeFileSync(path.join(s.release, 'conf', 'repo-gpg-key.asc'), text);
+    const r = s.run('scripts/check-config.sh');
+    expect(r.status).not.toBe(0);
+    expect(r.output).toContain("repo-gpg-key.asc='");
+    expect(r.output).toContain('must be an ASCII-armored PGP public key block');
+  });
+
+  test('rejects XSPOT_REPO_GPGKEY=file without the key file', () => {
+    const s = sandbox();
+    fs.rmSync(path.join(s.release, 'conf', 'repo-gpg-key.asc'));
+    const r = s.run('scripts/check-config.sh');
+    expect(r.status).not.toBe(0);
+    expect(r.output).toContain("XSPOT_REPO_GPGKEY='file' is not allowed: must be the armored key in");
   });
 
   test('strips trailing slashes from directories, as env.cfg says', () => {
@@ -373,7 +413,17 @@ describe('controller', () => {
     const repo = s.read('/etc/yum.repos.d/xspot-cdk.repo');
     expect(repo).toContain('[xspot-cdk]\n');
     expect(repo).toContain('baseurl=https://packages.example.com/xspot/el7/\n');
-    expect(repo).toContain('gpgcheck=0\n');
+    // the fixture's key is the armored key in the release: installed root-owned, imported, checked
+    expect(repo).toContain('gpgcheck=1\ngpgkey=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-xspot-cdk\nrepo_gpgcheck=0\n');
+    expect(s.read('/etc/pki/rpm-gpg/RPM-GPG-KEY-xspot-cdk')).toBe(KEY);
+    expect(fs.statSync(s.path('/etc/pki/rpm-gpg/RPM-GPG-KEY-xspot-cdk')).mode & 0o777).toBe(0o644);
+    const order = ['rpm --import /etc/pki/rpm-gpg/RPM-GPG-KEY-xspot-cdk', 'yum -y --setopt'];
+    expect(
+      inOrder(
+        s.calls().map((c) => c.replace(s.root, '')),
+        order,
+      ),
+    ).toEqual(order);
     expect(matching(s.calls(), 'rpm -q xspot', 'rpm -q XSpot', 'rpm -q xcontainer')).toEqual([
       `rpm -q ${XSPOT}`,
       'rpm -q XSpotCLIWrapper-v2.0.0-0192f37.el7',
@@ -399,12 +449,26 @@ describe('controller', () => {
     expect(r.output).toContain('next: systemctl start post-docker');
   });
 
-  test('checks the repository signature when a key is configured', () => {
-    const s = sandbox({ runtimeEnv: { XSPOT_REPO_GPGKEY_URL: 'https://packages.example.com/xspot/RPM-GPG-KEY' } });
+  test('checks signatures against a key URL, and signed metadata when configured', () => {
+    const s = sandbox({
+      runtimeEnv: {
+        XSPOT_REPO_GPGKEY: 'https://packages.example.com/xspot/RPM-GPG-KEY',
+        XSPOT_REPO_GPGCHECK_METADATA: '1',
+      },
+    });
     expect(s.run('scripts/controller.sh').status).toBe(0);
     expect(s.read('/etc/yum.repos.d/xspot-cdk.repo')).toContain(
-      'gpgcheck=1\ngpgkey=https://packages.example.com/xspot/RPM-GPG-KEY\n',
+      'gpgcheck=1\ngpgkey=https://packages.example.com/xspot/RPM-GPG-KEY\nrepo_gpgcheck=1\n',
     );
+    expect(s.exists('/etc/pki/rpm-gpg/RPM-GPG-KEY-xspot-cdk')).toBe(false);
+  });
+
+  test('installs unchecked only with XSPOT_REPO_GPGKEY=none (unsigned-packages acknowledged), and says so', () => {
+    const s = sandbox({ runtimeEnv: { XSPOT_REPO_GPGKEY: 'none' } });
+    const r = s.run('scripts/controller.sh');
+    expect(r.status).toBe(0);
+    expect(s.read('/etc/yum.repos.d/xspot-cdk.repo')).toContain('gpgcheck=0\nrepo_gpgcheck=0\n');
+    expect(r.output).toContain('WARNING: the X-Spot repository has no signing key (unsigned-packages acknowledged)');
   });
 
   test('downgrades to the configured version when install cannot reach it', () => {

@@ -6,6 +6,7 @@ import { App } from 'aws-cdk-lib';
 import { stringify } from 'yaml';
 import { checkConfigText, defaultConfigPath, type LoadedConfig } from '../../lib/config/load';
 import { buildXspotApp, type XspotStacks } from '../../lib/stacks/app';
+import { signed, signedYaml } from './configs';
 
 /** The feature flags of cdk.json, so tests synthesize exactly what `cdk synth` does. */
 export const CDK_CONTEXT: Record<string, unknown> = JSON.parse(
@@ -14,12 +15,12 @@ export const CDK_CONTEXT: Record<string, unknown> = JSON.parse(
 
 export const DEFAULT_YAML = fs.readFileSync(defaultConfigPath(), 'utf8');
 
-/** Loads config from YAML text (or an object) and fails the test on config errors. */
+/** Loads config from YAML text (or an object; `signed` unless it names its key) and fails the test on config errors. */
 export function loadFromText(
   text: string | object,
   file = path.join(path.dirname(defaultConfigPath()), 'test.yaml'),
 ): LoadedConfig {
-  const yaml = typeof text === 'string' ? text : stringify(text);
+  const yaml = typeof text === 'string' ? signedYaml(text) : stringify(signed(text));
   const check = checkConfigText(yaml, file);
   const errors = check.findings.filter((f) => f.severity === 'error');
   if (!check.config || !check.siteScripts || errors.length > 0) {

@@ -1,3 +1,5 @@
+import { parse, stringify } from 'yaml';
+
 /** Config variants shared by tests. */
 export const EXISTING_VPC_CONFIG = {
   deployment: { name: 'site', region: 'eu-west-1', account: '123456789012' },
@@ -36,8 +38,30 @@ export const EXISTING_VPC_CONFIG = {
     mountPoint: '/nfs-apps',
     existing: { dnsName: 'nfs.example.internal', exportPath: '/export/apps' },
   },
-  xspot: { remoteDir: '/nfs-apps/exostellar' },
+  xspot: { remoteDir: '/nfs-apps/exostellar', repositoryGpgKey: 'https://rpm.example.com/RPM-GPG-KEY-xspot' },
   workers: { ami: 'ami-0fedcba9876543210', overlayPrefix: '192.168.200.0/24' },
   controllers: { amiId: 'ami-0abcdef0123456789', instanceType: 'm5d.2xlarge', desiredCapacity: 2, maxCapacity: 4 },
   scheduler: { type: 'gridengine' },
 };
+
+/** The package-signing key URL test configs use (xspot.repositoryGpgKey). */
+export const TEST_KEY_URL = 'https://packages.example.com/xspot/RPM-GPG-KEY';
+
+/**
+ * A test config as a site writes one: with the vendor's package-signing key, which a real config
+ * must name (or acknowledge unsigned-packages). Added only when the config neither sets the key
+ * nor acknowledges its absence; the signing rule itself is tested on configs that bypass this.
+ */
+export function signed<T extends object>(config: T): T {
+  const c = structuredClone(config) as Record<string, unknown>;
+  const acks = (c.acknowledgedWarnings ?? []) as { id?: string }[];
+  const xspot = (c.xspot ?? {}) as Record<string, unknown>;
+  if (acks.some((a) => a?.id === 'unsigned-packages') || 'repositoryGpgKey' in xspot) return c as T;
+  return { ...c, xspot: { ...xspot, repositoryGpgKey: TEST_KEY_URL } } as T;
+}
+
+/** `signed` for YAML text. */
+export function signedYaml(text: string): string {
+  const doc = (parse(text) ?? {}) as object;
+  return stringify(signed(doc));
+}

@@ -10,12 +10,13 @@ import { parse } from 'yaml';
 import { checkConfigText, defaultConfigPath } from '../../lib/config/load';
 import type { XspotConfig } from '../../lib/config/resolve';
 import { WorkerImageStack } from '../../lib/stacks/worker-image-stack';
+import { signedYaml } from '../support/configs';
 
 export const ENV = { account: '123456789012', region: 'us-east-1' };
 
-/** Parses YAML config text (merged over nothing: what is not set takes the defaults). */
+/** Parses YAML config text (merged over nothing: what is not set takes the defaults; `signed` unless it names its key). */
 export function configFrom(yaml: string): XspotConfig {
-  const check = checkConfigText(yaml, path.join(path.dirname(defaultConfigPath()), 'test.yaml'));
+  const check = checkConfigText(signedYaml(yaml), path.join(path.dirname(defaultConfigPath()), 'test.yaml'));
   const errors = check.findings.filter((f) => f.severity === 'error');
   if (!check.config || errors.length > 0) {
     throw new Error(`config has errors:\n${errors.map((e) => `${e.path}: ${e.message}`).join('\n')}`);

@@ -2,10 +2,21 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { parse } from 'yaml';
-import { COMPONENT_FILES, contentVersion, readComponentDocument } from '../../lib/constructs/worker-image';
+import type { RepositoryKey } from '../../lib/config/package-signing';
+import {
+  COMPONENT_FILES,
+  contentVersion,
+  readComponentDocument,
+  WorkerImagePipeline,
+  WorkerParentImage,
+} from '../../lib/constructs/worker-image';
+import { TEST_KEY_URL } from '../support/configs';
 import { buildStacks, componentDocument, resourcesOf } from './fixture';
 
 const DEFAULT = buildStacks('');
@@ -137,6 +148,10 @@ xspot:
           ComponentArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('WorkerComponent'), 'Arn'] },
           Parameters: [
             { Name: 'RepositoryUrl', Value: ['https://rpm.example.org/el7/'] },
+            { Name: 'PackageSigning', Value: ['url'] },
+            { Name: 'GpgKeyUrl', Value: [TEST_KEY_URL] },
+            { Name: 'GpgKeyBase64', Value: [''] },
+            { Name: 'RepoGpgcheck', Value: ['0'] },
             { Name: 'PlatformVersion', Value: ['xcontainer-9.9.9-test.el7'] },
             { Name: 'KernelVersion', Value: ['kernel-9.9.9_xcontainer-test'] },
             { Name: 'GuestKernelVersion', Value: ['xspot-guest-kernel-9.9.9-test.el7'] },
@@ -161,6 +176,124 @@ xspot:
       ],
       AdditionalInstanceConfiguration: { SystemsManagerAgent: { UninstallAfterBuild: false } },
     });
+  });
+});
+
+/**
+ * The ConfigureRepository step run by a real bash with the parameter values the synthesized recipe
+ * passes, /etc redirected to a scratch directory and recording stand-ins for yum and rpm.
+ */
+describe('package signing: the repository the worker image installs from', () => {
+  const KEY = fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'keys', 'test-signing-key.asc'), 'utf8');
+
+  function configureRepository(yaml: string) {
+    const { template } = buildStacks(yaml);
+    const params = Object.fromEntries(
+      (recipe(template).Components as { Parameters: { Name: string; Value: string[] }[] }[])[0].Parameters.map((p) => [
+        p.Name,
+        p.Value[0],
+      ]),
+    );
+    const step = phase(parse(readComponentDocument(COMPONENT_FILES.worker)) as Doc, 'build').steps.find(
+      (x) => x.name === 'ConfigureRepository',
+    )!;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xspot-repo-step-'));
+    try {
+      const bin = path.join(dir, 'bin');
+      fs.mkdirSync(bin);
+      for (const cmd of ['yum', 'rpm']) {
+        fs.writeFileSync(path.join(bin, cmd), `#!/bin/bash\necho "${cmd} $*" >> "${dir}/calls"\n`, { mode: 0o755 });
+      }
+      fs.mkdirSync(path.join(dir, 'etc', 'yum.repos.d'), { recursive: true });
+      const script = commands(step)
+        .replace(/'\{\{ ([A-Za-z0-9]+) \}\}'/g, (_m, name: string) => `'${params[name]}'`)
+        .replace(/\/etc\//g, `${dir}/etc/`);
+      const r = spawnSync('bash', ['-c', script], {
+        encoding: 'utf8',
+        env: { PATH: `${bin}:${process.env.PATH}` },
+      });
+      const read = (f: string) => (fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), 'utf8') : '');
+      return {
+        status: r.status,
+        stderr: r.stderr,
+        repo: read('etc/yum.repos.d/xspot.repo'),
+        key: read('etc/pki/rpm-gpg/RPM-GPG-KEY-xspot-cdk'),
+        calls: read('calls').replaceAll(dir, ''),
+      };
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  test('a key URL: gpgcheck=1 against it, over https', () => {
+    const r = configureRepository('');
+    expect(r.status).toBe(0);
+    expect(r.repo).toMatch(/^baseurl=https:\/\/rpm\.exostellar\.io\/$/m);
+    expect(r.repo).toMatch(/^gpgcheck=1$/m);
+    expect(r.repo).toMatch(/^repo_gpgcheck=0$/m);
+    expect(r.repo).toContain(`\ngpgkey=${TEST_KEY_URL}\n`);
+    expect(r.repo).toMatch(/^sslverify=1$/m);
+    expect(r.calls).toContain('yum -y --disablerepo=* --enablerepo=xspot makecache');
+  });
+
+  test('the armored key: installed as a file, imported, and gpgcheck=1 against it; metadata checked when signed', () => {
+    const yaml = `xspot:\n  repositoryMetadataSigned: true\n  repositoryGpgKey: |\n${KEY.replace(/^(?=.)/gm, '    ')}`;
+    const r = configureRepository(yaml);
+    expect(r.status).toBe(0);
+    expect(r.key).toBe(KEY);
+    expect(r.calls).toContain('rpm --import /etc/pki/rpm-gpg/RPM-GPG-KEY-xspot-cdk');
+    expect(r.repo).toMatch(/^gpgcheck=1$/m);
+    expect(r.repo).toMatch(/^repo_gpgcheck=1$/m);
+    expect(r.repo).toMatch(/^gpgkey=file:\/\/.*\/etc\/pki\/rpm-gpg\/RPM-GPG-KEY-xspot-cdk$/m);
+  });
+
+  test('no key: gpgcheck=0 only with unsigned-packages acknowledged, and the build log says so', () => {
+    const r = configureRepository(
+      'acknowledgedWarnings:\n  - id: unsigned-packages\n    reason: the mirror publishes no key\n',
+    );
+    expect(r.status).toBe(0);
+    expect(r.repo).toMatch(/^gpgcheck=0$/m);
+    expect(r.repo).not.toContain('gpgkey=');
+    expect(r.stderr).toContain('WARNING: the X-Spot repository has no signing key (unsigned-packages acknowledged)');
+  });
+
+  /** The construct on its own, as a library user would create it. */
+  function pipeline(repositoryUrl: string, repositoryKey: RepositoryKey) {
+    const stack = new Stack(new App(), 'Direct', { env: { account: '123456789012', region: 'us-east-1' } });
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 1, restrictDefaultSecurityGroup: false });
+    return new WorkerImagePipeline(stack, 'WorkerImage', {
+      deploymentName: 'xspot',
+      vpc,
+      securityGroup: new ec2.SecurityGroup(stack, 'Sg', { vpc }),
+      logBucket: new s3.Bucket(stack, 'Logs'),
+      versions: { platform: 'xcontainer-1', kernel: 'kernel-1', guestKernel: 'guest-1', rpm: 'xspot-1' },
+      repositoryUrl,
+      repositoryKey,
+      parentImage: WorkerParentImage.fromAmiId('ami-0123456789abcdef0'),
+    });
+  }
+
+  test.each<[string, string, RepositoryKey, RegExp]>([
+    [
+      'an http:// repository',
+      'http://rpm.example.org/',
+      { kind: 'url', url: TEST_KEY_URL },
+      /^xspot\.repositoryUrl: .*https:\/\//,
+    ],
+    [
+      'an http:// key URL',
+      'https://rpm.example.org/',
+      { kind: 'url', url: 'http://rpm.example.org/KEY' },
+      /^xspot\.repositoryGpgKey: .*http:\/\/ URL/,
+    ],
+    [
+      'a damaged armored key',
+      'https://rpm.example.org/',
+      { kind: 'armored', text: KEY.replace(/^=.{4}$/m, '=AAAA') },
+      /^xspot\.repositoryGpgKey: .*checksum/,
+    ],
+  ])('the construct itself refuses %s, naming the field', (_what, url, key, message) => {
+    expect(() => pipeline(url, key)).toThrow(message);
   });
 });
 
@@ -437,6 +570,8 @@ describe('immutable versions', () => {
     ['xspot.guestKernelVersion', 'xspot:\n  guestKernelVersion: xspot-guest-kernel-4.19.50-v23.09.01-0123456.el7\n'],
     ['xspot.rpmVersion', 'xspot:\n  rpmVersion: xspot-1.3.0.2-rc_0123456.el7\n'],
     ['xspot.repositoryUrl', 'xspot:\n  repositoryUrl: https://rpm.example.org/\n'],
+    ['xspot.repositoryGpgKey', 'xspot:\n  repositoryGpgKey: https://rpm.example.org/OTHER-KEY\n'],
+    ['xspot.repositoryMetadataSigned', 'xspot:\n  repositoryMetadataSigned: true\n'],
     ['deployment.tags', 'deployment:\n  tags: { team: hpc }\n'],
   ])('%s changed: new component and recipe versions', (_field, yaml) => {
     const v = versionsOf(yaml);

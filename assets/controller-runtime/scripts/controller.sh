@@ -18,17 +18,33 @@ with_log controller "$@"
 
 load_checked_config
 
-# The vendor repository: the one file this runtime writes from values (allow-listed URLs).
-gpg="gpgcheck=0"
-if [ -n "$XSPOT_REPO_GPGKEY_URL" ]; then gpg="gpgcheck=1
-gpgkey=$XSPOT_REPO_GPGKEY_URL"; fi
+# The vendor repository: the one file this runtime writes from values (allow-listed https URLs).
+# Packages are checked against the vendor's key (XSPOT_REPO_GPGKEY): its URL, or the armored key
+# from the release installed root-owned under /etc/pki/rpm-gpg. `none` (the config acknowledged
+# unsigned-packages) is the only way to gpgcheck=0.
+case "$XSPOT_REPO_GPGKEY" in
+  none)
+    warn "the X-Spot repository has no signing key (unsigned-packages acknowledged): packages are installed unchecked"
+    gpg="gpgcheck=0"
+    ;;
+  file)
+    install -D -m 0644 "$XSPOT_CONF/$REPO_KEY_FILE_NAME" "$REPO_KEY_PATH"
+    rpm --import "$REPO_KEY_PATH"
+    gpg="gpgcheck=1
+gpgkey=file://${REPO_KEY_PATH#"$R"}"
+    ;;
+  *) gpg="gpgcheck=1
+gpgkey=$XSPOT_REPO_GPGKEY" ;;
+esac
 if write_if_changed "$REPO_FILE" 0644 <<REPO; then
-# Installed by xspot-cdk from conf/runtime.env (XSPOT_REPO_URL). Do not edit.
+# Installed by xspot-cdk from conf/runtime.env (XSPOT_REPO_URL, XSPOT_REPO_GPGKEY). Do not edit.
 [xspot-cdk]
 name=X-Spot controller packages (xspot-cdk)
 baseurl=$XSPOT_REPO_URL
 enabled=1
+sslverify=1
 $gpg
+repo_gpgcheck=$XSPOT_REPO_GPGCHECK_METADATA
 REPO
   yum -y clean expire-cache
 fi

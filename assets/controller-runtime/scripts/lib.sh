@@ -35,6 +35,7 @@ UNIT_DIR="$R/etc/systemd/system"
 ETC_XSPOT="$R/etc/xspot"
 FSTAB="$R/etc/fstab"
 REPO_FILE="$R/etc/yum.repos.d/xspot-cdk.repo"
+REPO_KEY_PATH="$R/etc/pki/rpm-gpg/RPM-GPG-KEY-xspot-cdk"
 DOCKER_DIR="$R/var/lib/docker"
 CONSOLE="$R/dev/console"
 IMDS="${XSPOT_IMDS_ENDPOINT:-http://169.254.169.254}"
@@ -133,7 +134,8 @@ load_config() {
 
   # runtime.env (docs/controller-contract.md)
   XSPOT_REPO_URL="${XSPOT_REPO_URL:-}"
-  XSPOT_REPO_GPGKEY_URL="${XSPOT_REPO_GPGKEY_URL:-}"
+  XSPOT_REPO_GPGKEY="${XSPOT_REPO_GPGKEY:-}"
+  XSPOT_REPO_GPGCHECK_METADATA="${XSPOT_REPO_GPGCHECK_METADATA:-0}"
   XSPOT_DOCKER_PACKAGE="${XSPOT_DOCKER_PACKAGE:-docker}"
   XSPOT_DOCKER_DISK="${XSPOT_DOCKER_DISK:-instance-store}"
   MAX_CONTAINERS="${MAX_CONTAINERS:-}"
@@ -165,7 +167,10 @@ RE_IMAGE='^[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_
 RE_SIZE='^[1-9][0-9]{0,5}[MGT]$'
 RE_INT='^[0-9]{1,9}$'
 RE_FLAG='^[01]$'
-RE_URL='^https?://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~%/+-]*)?$'
+RE_HTTPS_URL='^https://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~%/+-]*)?$'
+# An ASCII-armored PGP public key, whole file (lib/config/package-signing.ts ARMORED_KEY_PATTERN).
+RE_ARMORED_KEY="^-----BEGIN PGP PUBLIC KEY BLOCK-----"$'\n'"([A-Za-z][A-Za-z0-9-]{0,31}: [A-Za-z0-9 ._:/()@+,<>-]{0,200}"$'\n'")*"$'\n'"([A-Za-z0-9+/]{1,128}={0,2}"$'\n'")+(=[A-Za-z0-9+/]{4}"$'\n'")?-----END PGP PUBLIC KEY BLOCK-----"$'\n'"$"
+REPO_KEY_FILE_NAME='repo-gpg-key.asc'
 RE_NAME='^[A-Za-z0-9._:/@+=-]{0,255}$'
 RE_BUCKET='^([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])?$'
 RE_PREFIX='^([A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*)?$'
@@ -217,8 +222,8 @@ check_config() {
     bad ONTAP_FOLDERS '' 'the ONTAP folders the containers need when ONTAP_NEEDED=1'
   fi
   [ "$IS_SYSTEMD" != no ] || bad IS_SYSTEMD "$IS_SYSTEMD" 'yes: this runtime ships systemd units only'
-  expect XSPOT_REPO_URL "$XSPOT_REPO_URL" "$RE_URL" 'an http(s) URL of the X-Spot yum repository (conf/runtime.env)'
-  [ -z "$XSPOT_REPO_GPGKEY_URL" ] || expect XSPOT_REPO_GPGKEY_URL "$XSPOT_REPO_GPGKEY_URL" "$RE_URL" 'an http(s) URL'
+  expect XSPOT_REPO_URL "$XSPOT_REPO_URL" "$RE_HTTPS_URL" 'an https:// URL of the X-Spot yum repository (conf/runtime.env; http:// is refused)'
+  check_repo_key
   case "$XSPOT_DOCKER_DISK" in instance-store | ebs) ;; *) bad XSPOT_DOCKER_DISK "$XSPOT_DOCKER_DISK" 'instance-store or ebs' ;; esac
   read -r -a excl <<<"$XSPOT_IMDS_USERS"
   for f in ${excl[@]+"${excl[@]}"}; do
@@ -269,6 +274,27 @@ check_config() {
     esac
   fi
   [ "$CONFIG_ERRORS" -eq 0 ] || die "check-config: $CONFIG_ERRORS error(s) in $XSPOT_CONF/env.cfg, $XSPOT_CONF/runtime.env or $DEPLOY_ENV"
+}
+
+# check_repo_key: XSPOT_REPO_GPGKEY is the vendor key's https URL, `file` (the armored key in
+# conf/repo-gpg-key.asc) or `none` (rendered only when the config acknowledged unsigned-packages).
+check_repo_key() {
+  local key_file="$XSPOT_CONF/$REPO_KEY_FILE_NAME" text
+  expect XSPOT_REPO_GPGCHECK_METADATA "$XSPOT_REPO_GPGCHECK_METADATA" "$RE_FLAG" '0 or 1'
+  case "$XSPOT_REPO_GPGKEY" in
+    none)
+      [ "$XSPOT_REPO_GPGCHECK_METADATA" != 1 ] || bad XSPOT_REPO_GPGCHECK_METADATA 1 'signed metadata needs a key: 0 when XSPOT_REPO_GPGKEY=none'
+      ;;
+    file)
+      if [ ! -f "$key_file" ] || [ "$(wc -c <"$key_file")" -gt 65536 ]; then
+        bad XSPOT_REPO_GPGKEY file "the armored key in $key_file (at most 64 KiB)"
+      else
+        text="$(cat "$key_file"; printf x)"
+        [[ ${text%x} =~ $RE_ARMORED_KEY ]] || bad "$REPO_KEY_FILE_NAME" "$key_file" 'an ASCII-armored PGP public key block'
+      fi
+      ;;
+    *) expect XSPOT_REPO_GPGKEY "$XSPOT_REPO_GPGKEY" "$RE_HTTPS_URL" "the vendor key's https:// URL, file ($REPO_KEY_FILE_NAME) or none (unsigned-packages acknowledged)" ;;
+  esac
 }
 
 load_checked_config() {
