@@ -9,20 +9,22 @@ const write = (dir: string, name: string, text: string) => {
   fs.writeFileSync(f, text);
   return f;
 };
+/** The package-signing key lines every real config has (appended: earlier line numbers stay). */
+const KEY_LINES = 'xspot:\n  repositoryGpgKey: https://packages.example.com/xspot/RPM-GPG-KEY\n';
 const noStack = (s: string) => expect(s).not.toMatch(/\n\s+at .+\(.*:\d+:\d+\)/);
 
 describe('check-config', () => {
   test('the embedded default passes: exit 0 and a summary line', () => {
     const r = runCli(['check-config']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/default\.yaml: 0 errors, 0 warnings, 3 acknowledged/);
+    expect(r.stdout).toMatch(/default\.yaml: 0 errors, 0 warnings, 4 acknowledged/);
   });
 
   test('every problem is printed (not only the first), exit 1', () => {
     const f = write(
       tmp(),
       'bad.yaml',
-      'deployment:\n  region: us-gov-west-1\nworkers:\n  overlayPrefix: 10.0.1.0/24\n',
+      `deployment:\n  region: us-gov-west-1\nworkers:\n  overlayPrefix: 10.0.1.0/24\n${KEY_LINES}`,
     );
     const r = runCli(['check-config', '--config', f]);
     expect(r.code).toBe(1);
@@ -95,7 +97,12 @@ describe('render', () => {
     // no site hook named: the X-Spot packages' startup.sh is left alone, none is written
     expect(fs.existsSync(path.join(out, 'scripts/startup.sh'))).toBe(false);
 
-    const cfg = write(dir, 'site.yaml', 'xspot:\n  containerFsSize: 40G\n');
+    // unsigned, as the embedded default is, so that the only difference is the container size
+    const cfg = write(
+      dir,
+      'site.yaml',
+      'xspot:\n  containerFsSize: 40G\nacknowledgedWarnings:\n  - id: unsigned-packages\n    reason: as the example\n',
+    );
     const preview = runCli(['render', '--out', out, '-c', cfg, '--dry-run']);
     expect(preview.code).toBe(0);
     expect(preview.stdout).toContain('-CONTAINER_FS_SIZE=50G\n+CONTAINER_FS_SIZE=40G');
@@ -109,7 +116,7 @@ describe('render', () => {
 
   test('an invalid config writes nothing', () => {
     const dir = tmp();
-    const cfg = write(dir, 'bad.yaml', 'containers:\n  randBackoffRatio: 2\n');
+    const cfg = write(dir, 'bad.yaml', `containers:\n  randBackoffRatio: 2\n${KEY_LINES}`);
     const r = runCli(['render', '--out', path.join(dir, 'out'), '-c', cfg]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/1 config error \(run xspot-cdk check-config for details\)/);

@@ -18,6 +18,7 @@ import { Command, CommanderError } from 'commander';
 import { type FleetCliDeps, registerFleetCommands } from '../../lib/cli/fleet';
 import { reportError } from '../../lib/errors';
 import { createFleetClients, MAX_ATTEMPTS } from '../../lib/ops/fleet';
+import { signedYaml } from '../support/configs';
 import {
   fleet,
   type Harness,
@@ -61,10 +62,11 @@ async function run(h: Harness, argv: string[], extra: Partial<FleetCliDeps> = {}
   return { code, calls, stderr };
 }
 
+/** A site config file (with the package-signing key every real config names). */
 function tmpConfig(text: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xspot-fleet-'));
   const file = path.join(dir, 'site.yaml');
-  fs.writeFileSync(file, text);
+  fs.writeFileSync(file, signedYaml(text));
   return file;
 }
 

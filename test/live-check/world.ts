@@ -240,6 +240,7 @@ export function worldConfigInput(w: World, patch: Record<string, unknown> = {}):
     },
     iam: { permissionsBoundaryArn: w.boundaryArn },
     storage: { type: 'nfs', mountPoint: '/efs', existing: { fileSystemId: w.efsId, dnsName: 'fs.example.internal' } },
+    xspot: { repositoryGpgKey: 'https://packages.example.com/xspot/RPM-GPG-KEY' },
     workers: { ami: AMI.worker },
     // 3 containers x 50G fit the 150 GB store of m5d.xlarge: no over-commit warning in the baseline.
     controllers: { amiId: AMI.controller, keyPairName: w.keyPair, maxContainers: 3 },

@@ -286,11 +286,12 @@ check_repo_key() {
       [ "$XSPOT_REPO_GPGCHECK_METADATA" != 1 ] || bad XSPOT_REPO_GPGCHECK_METADATA 1 'signed metadata needs a key: 0 when XSPOT_REPO_GPGKEY=none'
       ;;
     file)
-      if [ ! -f "$key_file" ] || [ "$(wc -c <"$key_file")" -gt 65536 ]; then
+      text=''
+      if [ -f "$key_file" ]; then IFS= read -r -d '' text <"$key_file" || true; fi
+      if [ -z "$text" ] || [ "${#text}" -gt 65536 ]; then
         bad XSPOT_REPO_GPGKEY file "the armored key in $key_file (at most 64 KiB)"
-      else
-        text="$(cat "$key_file"; printf x)"
-        [[ ${text%x} =~ $RE_ARMORED_KEY ]] || bad "$REPO_KEY_FILE_NAME" "$key_file" 'an ASCII-armored PGP public key block'
+      elif ! [[ $text =~ $RE_ARMORED_KEY ]]; then
+        bad "$REPO_KEY_FILE_NAME" "$key_file" 'an ASCII-armored PGP public key block'
       fi
       ;;
     *) expect XSPOT_REPO_GPGKEY "$XSPOT_REPO_GPGKEY" "$RE_HTTPS_URL" "the vendor key's https:// URL, file ($REPO_KEY_FILE_NAME) or none (unsigned-packages acknowledged)" ;;
