@@ -54,6 +54,8 @@ export interface InitOptions {
   controllerType?: string;
   controllers?: string;
   workerFamilies?: string;
+  /** xspot.repositoryGpgKey: the https URL of the vendor's package-signing key. */
+  gpgKey?: string;
   /** commander's --no-aws */
   aws?: boolean;
   yes?: boolean;
@@ -355,6 +357,7 @@ function checkFlags(o: InitOptions): void {
   if (o.controllerType !== undefined) checked('--controller-type', o.controllerType, ALLOW.instanceType);
   if (o.controllers !== undefined) checked('--controllers', o.controllers, COUNT);
   if (o.workerFamilies !== undefined) list('--worker-families', o.workerFamilies, ALLOW.instanceTypeOrFamily);
+  if (o.gpgKey !== undefined) checked('--gpg-key', o.gpgKey, ALLOW.httpsUrl);
   if (o.subnets !== undefined && (o.vpc === undefined || o.vpc === 'new')) {
     throw new UserError('--subnets: needs --vpc vpc-... (the existing VPC they belong to)');
   }
@@ -467,6 +470,7 @@ export async function runInit(target: string | undefined, o: InitOptions, deps: 
       controllerType,
       controllers,
       workerFamilies: families,
+      repositoryGpgKey: o.gpgKey ?? PLACEHOLDERS.repositoryGpgKey,
     };
     const text = renderInitConfig(choices, file);
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -541,6 +545,10 @@ export function registerInitCommand(program: Command): void {
     .option('--controller-type <type>', 'controller instance type (default: m5d.xlarge)')
     .option('--controllers <n>', 'controllers running normally, 1-50 (default: 1)')
     .option('--worker-families <list>', 'worker instance families or types, comma-separated (default: r5,r5n,r5b,r5d)')
+    .option(
+      '--gpg-key <url>',
+      "https URL of the vendor's package-signing key (default: a placeholder to fill in; an armored key goes in the file)",
+    )
     .option('--no-aws', 'make no AWS calls, even with credentials (placeholders for what needs a lookup)')
     .option('-y, --yes', 'ask nothing: flags, then defaults and placeholders')
     .option('--force', 'overwrite PATH if it exists')

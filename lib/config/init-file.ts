@@ -27,6 +27,9 @@ export const PLACEHOLDERS = {
   subnetId: placeholder('a private subnet behind a NAT gateway (subnet-...)'),
   subnetCidr: placeholder("the subnet's CIDR block (e.g. 10.0.1.0/24)"),
   subnetAz: placeholder("the subnet's availability zone (e.g. us-east-1a)"),
+  repositoryGpgKey: placeholder(
+    "the vendor's package-signing key: an https:// URL of it, or the armored key as a | block",
+  ),
 } as const;
 
 export interface InitSubnet {
@@ -65,6 +68,8 @@ export interface InitChoices {
   readonly controllers: number;
   /** Instance families or types X-Spot may launch workers on, on demand and spot. */
   readonly workerFamilies: readonly string[];
+  /** xspot.repositoryGpgKey: the vendor's package-signing key (URL), or a placeholder. */
+  readonly repositoryGpgKey: string;
 }
 
 /** The JSON Schema the package ships, as a path relative to the directory `file` is written to. */
@@ -132,6 +137,14 @@ export function renderInitConfig(c: InitChoices, file: string): string {
         : ['An existing VPC: controllers and workers run in its private subnets (behind a NAT gateway).'],
       'network',
       networkSection(c.network),
+    ),
+    section(
+      [
+        'The X-Spot packages are installed with gpgcheck=1 against the key your vendor signs them with',
+        "(a repository that publishes no key: see xspot-cdk's docs/security.md, unsigned-packages).",
+      ],
+      'xspot',
+      { repositoryGpgKey: c.repositoryGpgKey },
     ),
     section(
       [

@@ -9,6 +9,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { changedPaths, diffStacks, formatStackDiffs } from '../../lib/ops/diff';
 import { DEFAULT_YAML } from '../support/app';
+import { exampleCopyWithKey } from '../support/configs';
+
+/** A site's copy of the example (the example's acknowledgements do not hold for it): with the signing key. */
+const SITE_YAML = exampleCopyWithKey(DEFAULT_YAML);
+
 import { runCli } from '../support/cli';
 
 jest.setTimeout(600_000);
@@ -79,7 +84,7 @@ describe('xspot-cdk diff (synthesizes both configs)', () => {
   beforeAll(() => {
     // GIVEN a site repository with its config committed
     repo = fs.mkdtempSync(path.join(os.tmpdir(), 'xspot-diff-repo-'));
-    fs.writeFileSync(path.join(repo, 'site.yaml'), DEFAULT_YAML);
+    fs.writeFileSync(path.join(repo, 'site.yaml'), SITE_YAML);
     const git = (...a: string[]) => execFileSync('git', ['-C', repo, ...a], { stdio: 'pipe' });
     git('init', '-q');
     git('add', 'site.yaml');
@@ -96,8 +101,8 @@ describe('xspot-cdk diff (synthesizes both configs)', () => {
 
   test('a new controller instance type: the launch template changes, a controller roll, exit 1', () => {
     // WHEN the working copy changes the controller instance type
-    const changed = DEFAULT_YAML.replace(/^(\s+instanceType:\s*)m5d\.xlarge/m, '$1m5.2xlarge');
-    expect(changed).not.toBe(DEFAULT_YAML);
+    const changed = SITE_YAML.replace(/^(\s+instanceType:\s*)m5d\.xlarge/m, '$1m5.2xlarge');
+    expect(changed).not.toBe(SITE_YAML);
     fs.writeFileSync(path.join(repo, 'site.yaml'), changed);
     const r = runCli(['diff', '--from', 'git:HEAD:site.yaml', '--to', 'site.yaml'], { cwd: repo });
     // THEN

@@ -52,6 +52,7 @@ const FILL: Record<string, string> = {
   id: 'subnet-0abcdef0123456789',
   cidr: '10.20.1.0/24',
   availabilityZone: 'us-east-1a',
+  repositoryGpgKey: 'https://packages.example.com/xspot/RPM-GPG-KEY',
 };
 
 /** The file's text with every placeholder replaced by a valid value for its key (comments kept). */
@@ -68,10 +69,13 @@ describe('the file init writes', () => {
   test('defaults, no credentials: the controller image is a placeholder that check-config reports until filled in', async () => {
     const file = fresh();
     const r = await offline(file);
-    expect(r.placeholders).toEqual(['controllers.amiId']);
+    expect(r.placeholders).toEqual(['xspot.repositoryGpgKey', 'controllers.amiId']);
     const errs = errors(file);
-    expect(errs.map((e) => `${e.id} ${e.path}`)).toEqual(['invalid-value controllers.amiId']);
-    expect(formatFinding(errs[0])).toMatch(/controllers\.amiId = "FILL IN: .*": must be an AMI id/);
+    expect(errs.map((e) => `${e.id} ${e.path}`)).toEqual([
+      'invalid-value xspot.repositoryGpgKey',
+      'invalid-value controllers.amiId',
+    ]);
+    expect(formatFinding(errs[1])).toMatch(/controllers\.amiId = "FILL IN: .*": must be an AMI id/);
     expect(errors(file, filled(fs.readFileSync(file, 'utf8')))).toEqual([]);
   });
 
@@ -82,6 +86,7 @@ describe('the file init writes', () => {
       'network.existingVpc.cidrBlocks[0]',
       'network.existingVpc.privateSubnets[0].cidr',
       'network.existingVpc.privateSubnets[0].availabilityZone',
+      'xspot.repositoryGpgKey',
       'controllers.amiId',
     ]);
     expect(errors(file).map((e) => e.path)).toEqual(r.placeholders);
@@ -128,6 +133,7 @@ describe('the file init writes', () => {
       controllerType: 'm5d.2xlarge',
       controllers: '3',
       workerFamilies: 'm5, r5.4xlarge',
+      gpgKey: 'https://rpm.example.com/RPM-GPG-KEY-xspot',
     });
     expect(r.placeholders).toEqual([]);
     const text = fs.readFileSync(file, 'utf8');
@@ -141,6 +147,7 @@ describe('the file init writes', () => {
       availabilityZones: ['eu-west-1a', 'eu-west-1c'],
     });
     expect(c.config!.scheduler.type).toBe('gridengine');
+    expect(c.config!.xspot.repositoryGpgKey).toBe('https://rpm.example.com/RPM-GPG-KEY-xspot');
     expect(c.config!.controllers).toMatchObject({
       amiId: 'ami-0abcdef0123456789',
       instanceType: 'm5d.2xlarge',
@@ -306,7 +313,7 @@ describe('with credentials, the prompts offer what the account has', () => {
     const file = fresh();
     const r = await runInit(
       file,
-      {},
+      { gpgKey: 'https://rpm.example.com/RPM-GPG-KEY-xspot' },
       {
         interactive: true,
         clients,
@@ -393,7 +400,10 @@ describe('with credentials, the prompts offer what the account has', () => {
       ['eu-west-1c', false],
     ]);
     const c = check(file);
-    expect(c.findings.filter((f) => f.severity === 'error').map((f) => f.path)).toEqual(['controllers.amiId']);
+    expect(c.findings.filter((f) => f.severity === 'error').map((f) => f.path)).toEqual([
+      'xspot.repositoryGpgKey',
+      'controllers.amiId',
+    ]);
     expect(parse(fs.readFileSync(file, 'utf8')).network.newVpc.availabilityZones).toEqual(['eu-west-1b', 'eu-west-1c']);
   });
 
@@ -404,7 +414,7 @@ describe('with credentials, the prompts offer what the account has', () => {
     expect(r.choices.network).toMatchObject({
       privateSubnets: [{ id: 'subnet-0aaa00000000000a1' }, { id: 'subnet-0bbb00000000000b1' }],
     });
-    expect(r.placeholders).toEqual(['controllers.amiId']);
+    expect(r.placeholders).toEqual(['xspot.repositoryGpgKey', 'controllers.amiId']);
     await expect(
       runInit(
         fresh(),

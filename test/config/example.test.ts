@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { formatFinding } from '../../lib/config/findings';
 import { checkConfigText, defaultConfigPath } from '../../lib/config/load';
 import { runNode } from '../support/cli';
+import { exampleCopyWithKey } from '../support/configs';
 
 const EXAMPLE = fs.readFileSync(defaultConfigPath(), 'utf8');
 const PLACEHOLDER_IDS = ['controller-ami-placeholder', 'docker-disk-overcommit', 'worker-ami-unset'];
@@ -55,12 +56,13 @@ describe("the example's acknowledgements", () => {
     const findings = checkConfigText(EXAMPLE, file).findings;
     // THEN none of the example's acknowledgements applies, and nothing is reported about them being unused
     expect(findings.filter((f) => f.acknowledged)).toEqual([]);
+    // (and the missing package-signing key is an error: a copy has not said its repository has none)
     expect(unacknowledged(file)).toEqual(
-      ['warning example-copy', ...PLACEHOLDER_IDS.map((id) => `warning ${id}`)].sort(),
+      ['warning example-copy', 'error unsigned-packages', ...PLACEHOLDER_IDS.map((id) => `warning ${id}`)].sort(),
     );
     const note = findings.find((f) => f.id === 'example-copy')!;
     expect(formatFinding(note)).toMatch(
-      /example = "config\/default\.yaml": this file is a copy of the project's example, not config\/default\.yaml itself: the example's 3 acknowledgements do not apply here.*npx xspot-cdk init/,
+      /example = "config\/default\.yaml": this file is a copy of the project's example, not config\/default\.yaml itself: the example's 4 acknowledgements do not apply here.*npx xspot-cdk init/,
     );
   });
 
@@ -86,7 +88,7 @@ describe("the example's acknowledgements", () => {
 
   test('synthesizing a copy prints the placeholders (cdk deploy runs the same synth)', () => {
     const file = path.join(tmp, 'synth-site.yaml');
-    fs.writeFileSync(file, EXAMPLE);
+    fs.writeFileSync(file, exampleCopyWithKey(EXAMPLE));
     const out = path.join(tmp, 'cdk.out');
     const r = runNode('xspot-cdk.js', [], { env: { XSPOT_CONFIG: file, CDK_OUTDIR: out, CDK_CONTEXT_JSON: '' } });
     expect(r.code).toBe(0);

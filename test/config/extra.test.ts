@@ -13,9 +13,11 @@ import { formatFinding } from '../../lib/config/findings';
 import { checkConfigText, defaultConfigPath } from '../../lib/config/load';
 import { renderConfigToml, renderDockerWrapperToml, renderLogUploadEnv } from '../../lib/config/render';
 import type { XspotConfig } from '../../lib/config/resolve';
+import { TEST_KEY_URL } from '../support/configs';
 
 const FILE = path.join(path.dirname(defaultConfigPath()), 'case.yaml');
-const check = (extra: object, more: object = {}) => checkConfigText(stringify({ xspot: { extra }, ...more }), FILE);
+const check = (extra: object, more: object = {}) =>
+  checkConfigText(stringify({ xspot: { extra, repositoryGpgKey: TEST_KEY_URL }, ...more }), FILE);
 const valid = (extra: object, more: object = {}): XspotConfig => {
   const c = check(extra, more);
   expect(c.findings.filter((f) => f.severity === 'error').map(formatFinding)).toEqual([]);

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Output } from '../../lib/ops/fleet';
 import type { LocalDeployment } from '../../lib/ops/local-deploy';
+import { exampleCopyWithKey } from '../support/configs';
 
 export const ROOT = path.join(__dirname, '..', '..');
 export const APP_ENTRY = path.join(ROOT, 'dist', 'bin', 'xspot-cdk.js');
@@ -43,10 +44,10 @@ export function requireFreshBuild(): string {
   return APP_ENTRY;
 }
 
-/** The default config with `replace` applied to its text, written into `dir`. */
+/** The default config (a site's copy: with the package-signing key) with `replace` applied to its text, written into `dir`. */
 export function writeConfig(dir: string, name: string, replace: (yaml: string) => string): string {
   const file = path.join(dir, name);
-  fs.writeFileSync(file, replace(fs.readFileSync(DEFAULT_CONFIG, 'utf8')));
+  fs.writeFileSync(file, replace(exampleCopyWithKey(fs.readFileSync(DEFAULT_CONFIG, 'utf8'))));
   return file;
 }
 

@@ -49,14 +49,16 @@ export const TEST_KEY_URL = 'https://packages.example.com/xspot/RPM-GPG-KEY';
 
 /**
  * A test config as a site writes one: with the vendor's package-signing key, which a real config
- * must name (or acknowledge unsigned-packages). Added only when the config neither sets the key
- * nor acknowledges its absence; the signing rule itself is tested on configs that bypass this.
+ * must name (or acknowledge unsigned-packages). Added unless the config sets the key or, being a
+ * site's own file (no `example:` line: a copy of an example gets none of its acknowledgements),
+ * acknowledges its absence; the signing rule itself is tested on configs that bypass this.
  */
 export function signed<T extends object>(config: T): T {
   const c = structuredClone(config) as Record<string, unknown>;
   const acks = (c.acknowledgedWarnings ?? []) as { id?: string }[];
   const xspot = (c.xspot ?? {}) as Record<string, unknown>;
-  if (acks.some((a) => a?.id === 'unsigned-packages') || 'repositoryGpgKey' in xspot) return c as T;
+  const acknowledged = c.example === undefined && acks.some((a) => a?.id === 'unsigned-packages');
+  if (acknowledged || 'repositoryGpgKey' in xspot) return c as T;
   return { ...c, xspot: { ...xspot, repositoryGpgKey: TEST_KEY_URL } } as T;
 }
 
@@ -64,4 +66,15 @@ export function signed<T extends object>(config: T): T {
 export function signedYaml(text: string): string {
   const doc = (parse(text) ?? {}) as object;
   return stringify(signed(doc));
+}
+
+/**
+ * The text of config/default.yaml as a site's copy of it must be: with the package-signing key on
+ * the example's commented `repositoryGpgKey` line (the example's acknowledgements do not hold for
+ * a copy). Throws when the example no longer has that line.
+ */
+export function exampleCopyWithKey(exampleText: string): string {
+  const line = /^( +)# repositoryGpgKey: .*$/m;
+  if (!line.test(exampleText)) throw new Error('config/default.yaml has no commented repositoryGpgKey line');
+  return exampleText.replace(line, `$1repositoryGpgKey: ${TEST_KEY_URL}`);
 }
