@@ -27,7 +27,18 @@ test(
     const env = { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '', AWS_REGION: '' };
     // WHEN init writes the config from flags, with the controller image the site already has
     const init = runCli(
-      ['init', 'site.yaml', '--yes', '--no-aws', '--name', 'first-day', '--controller-ami', 'ami-0abcdef0123456789'],
+      [
+        'init',
+        'site.yaml',
+        '--yes',
+        '--no-aws',
+        '--name',
+        'first-day',
+        '--controller-ami',
+        'ami-0abcdef0123456789',
+        '--gpg-key',
+        'https://packages.example.com/xspot/RPM-GPG-KEY',
+      ],
       { cwd: site, env },
     );
     expect(init.stderr).toBe('');
