@@ -42,7 +42,7 @@ test('the prompts offer the account; the file passes check-config and the live n
   const file = path.join(tmp, 'site.yaml');
   await runInit(
     file,
-    { region: REGION, name: 'moto-site' },
+    { region: REGION, name: 'moto-site', gpgKey: 'https://packages.example.com/xspot/RPM-GPG-KEY' },
     {
       interactive: true,
       endpoint: moto!.endpoint,
@@ -106,7 +106,7 @@ test('non-interactive with --vpc: the subnets behind a NAT gateway, the VPC CIDR
     { region: REGION, vpc: world.vpcId },
     { interactive: false, endpoint: moto!.endpoint, io: quiet },
   );
-  expect(r.placeholders).toEqual(['controllers.amiId']);
+  expect(r.placeholders).toEqual(['xspot.repositoryGpgKey', 'controllers.amiId']);
   expect(r.choices.network).toMatchObject({ kind: 'existing', cidrBlocks: ['10.0.0.0/16', '10.1.0.0/16'] });
   const ids = r.choices.network.kind === 'existing' ? r.choices.network.privateSubnets.map((s) => s.id) : [];
   expect(ids.sort()).toEqual([world.privateA.id, world.privateB.id, world.privateE.id].sort());

@@ -198,7 +198,7 @@ describe('bad flags: one line naming the flag, the value and what is allowed', (
     const ok = runCli(['init', path.join(tmp, 'cli.yaml'), '--no-aws', '--yes', '--name', 'cli-site']);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain(
-      'fill in before deploying (check-config reports each as an error until then): controllers.amiId',
+      'fill in before deploying (check-config reports each as an error until then): xspot.repositoryGpgKey, controllers.amiId',
     );
     expect(ok.stdout).toContain(`next: npx xspot-cdk check-config -c `);
     const help = runCli(['init', '--help']).stdout;
