@@ -68,12 +68,18 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-export async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 60_000): Promise<T> {
+/** Polls probe until it returns a value; on timeout the error carries detail() (the state seen). */
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined,
+  timeoutMs = 60_000,
+  detail?: () => string,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = probe();
     if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${detail ? `:\n${detail()}` : ''}`);
     await sleep(250);
   }
 }

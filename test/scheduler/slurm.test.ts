@@ -354,6 +354,10 @@ maybe('Slurm: job_submit.lua, cli_filter.lua and the sbatch wrapper on a real cl
         return true;
       },
       90_000,
+      () =>
+        (['server', 'client'] as const)
+          .map((p) => `${p}: ${run('squeue', ['-h', '-o', '%F %T %r %C %P'], { env: env(p) }).stdout.trim()}`)
+          .join('\n'),
     );
     for (const s of submitted) {
       const e = s.c.expect;
