@@ -365,6 +365,21 @@ export const ControllersSchema = z.strictObject({
   creationTimeoutMinutes: posInt(720)
     .optional()
     .describe('How long stack creation waits for the controllers (default bootstrapTimeoutMinutes + 15)'),
+  awsCli: z
+    .strictObject({
+      version: z
+        .string()
+        .regex(/^2\.\d{1,3}\.\d{1,4}$/, { message: 'an AWS CLI v2 release such as 2.22.35' })
+        .describe('AWS CLI v2 release the boot installs'),
+      sha256: z
+        .string()
+        .regex(/^[0-9a-f]{64}$/, { message: '64 lower-case hex digits' })
+        .describe('SHA-256 of awscli-exe-linux-x86_64-<version>.zip'),
+    })
+    .optional()
+    .describe(
+      "The AWS CLI v2 the guide asks for (log sync): when the controller image has no v2, the boot downloads this release over https and installs it only if its SHA-256 matches. Unset: the image's aws, else yum's awscli (v1 on EL7, with a warning); no aws at all fails the boot",
+    ),
   heartbeatSeconds: z.number().int().min(30).max(7200).default(300),
   drainTimeoutMinutes: posInt(48 * 60)
     .default(120)

@@ -204,6 +204,11 @@ export interface ControllerFleetProps {
    */
   readonly waitForBootOnCreate?: boolean;
   /**
+   * AWS CLI v2 release the userdata installs, pinned by the SHA-256 of its x86_64 installer, when
+   * the image has no v2. Default: the image's aws, else yum's awscli.
+   */
+  readonly awsCli?: { readonly version: string; readonly sha256: string };
+  /**
    * How long the creation waits for the controllers' signals (at most 12 hours).
    *
    * @default bootstrapTimeout + 15 minutes (the instance launch, the userdata's tool install and downloads)
@@ -451,7 +456,17 @@ export class ControllerFleet extends Construct {
       CONFIG_SHA256: configBundle.sha256,
       CFN_STACK: creationSignal ? stack.stackName : '',
       CFN_RESOURCE: creationSignal ? this.groupLogicalId : '',
+      AWSCLI_VERSION: props.awsCli?.version ?? '',
+      AWSCLI_SHA256: props.awsCli?.sha256 ?? '',
     };
+    if (props.awsCli && !/^2\.\d+\.\d+$/.test(props.awsCli.version)) {
+      throw new Error(
+        `awsCli.version: must be an AWS CLI v2 release such as 2.22.35, got ${JSON.stringify(props.awsCli.version)}`,
+      );
+    }
+    if (props.awsCli && !/^[0-9a-f]{64}$/.test(props.awsCli.sha256)) {
+      throw new Error(`awsCli.sha256: must be 64 lower-case hex digits, got ${JSON.stringify(props.awsCli.sha256)}`);
+    }
     for (const [k, v] of Object.entries(placeholders)) assertShellValue(`userdata ${k}`, v);
     this.userDataScript = renderTemplate(readUserDataTemplate(), { ...placeholders, DEPLOY_ENV: this.deployEnv });
     // Tokens render to short markers here but to names of at most ~100 characters once deployed.

@@ -107,6 +107,7 @@ export class ControllersStack extends Stack {
       desiredCapacity: ctl.desiredCapacity,
       bootstrapTimeout: Duration.minutes(ctl.bootstrapTimeoutMinutes),
       waitForBootOnCreate: ctl.waitForBootOnCreate,
+      ...(ctl.awsCli ? { awsCli: ctl.awsCli } : {}),
       creationTimeout:
         ctl.creationTimeoutMinutes === undefined ? undefined : Duration.minutes(ctl.creationTimeoutMinutes),
       heartbeatInterval: Duration.seconds(ctl.heartbeatSeconds),

@@ -5,6 +5,7 @@
  * that record their arguments.
  */
 import { spawnSync } from 'node:child_process';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -101,6 +102,7 @@ describe('shellcheck', () => {
 const AWS_STUB = `#!/bin/bash
 # Stand-in for the AWS CLI: records its arguments; "s3 cp s3://BUCKET/KEY DEST" copies
 # $FAKE_S3/asset.KEY; any call whose arguments match $AWS_FAIL fails.
+if [ "$1" = --version ]; then echo "\${AWS_VERSION_LINE:-aws-cli/1.18.147}"; exit 0; fi
 printf '%s\\n' "$*" >>"$CALLS"
 args=("$@")
 if [ "\${args[0]}" = --region ]; then args=("\${args[@]:2}"); fi
@@ -112,10 +114,17 @@ fi
 exit 0
 `;
 const CURL_STUB = `#!/bin/bash
-# Stand-in for curl against IMDSv2.
+# Stand-in for curl against IMDSv2, and for the AWS CLI download ($FAKE_CLI_ZIP to the -o file).
 printf 'curl %s\\n' "$*" >>"$CALLS"
+out=""
+prev=""
+for a in "$@"; do
+  if [ "$prev" = -o ]; then out="$a"; fi
+  prev="$a"
+done
 for a in "$@"; do
   case "$a" in
+    https://awscli.amazonaws.com/*) cp "$FAKE_CLI_ZIP" "$out"; exit 0 ;;
     */latest/api/token) echo TOKEN; exit 0 ;;
     */latest/meta-data/instance-id) echo i-0123456789abcdef0; exit 0 ;;
   esac
@@ -136,22 +145,26 @@ describe('the synthesized userdata, run in a scratch root', () => {
   const script = userDataText(template);
   const releaseRel = `opt/xspot-cdk/releases/${fleet.runtimeVersion}`;
 
-  function run(env: Record<string, string> = {}, prepare?: (ctx: { root: string; s3: string }) => void) {
+  function run(
+    env: Record<string, string> = {},
+    prepare?: (ctx: { root: string; s3: string }) => void,
+    synthesized: { script: string; assembly: string } = { script, assembly },
+  ) {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'xspot-ud-run-'));
     const root = path.join(work, 'root');
     const stubs = path.join(work, 'stubs');
     const s3 = path.join(work, 's3');
     const calls = path.join(work, 'calls.log');
     for (const d of [root, stubs, s3]) fs.mkdirSync(d, { recursive: true });
-    for (const f of fs.readdirSync(assembly).filter((n) => /^asset\.[0-9a-f]{64}\.zip$/.test(n))) {
-      fs.copyFileSync(path.join(assembly, f), path.join(s3, f));
+    for (const f of fs.readdirSync(synthesized.assembly).filter((n) => /^asset\.[0-9a-f]{64}\.zip$/.test(n))) {
+      fs.copyFileSync(path.join(synthesized.assembly, f), path.join(s3, f));
     }
     fs.writeFileSync(path.join(stubs, 'aws'), AWS_STUB, { mode: 0o755 });
     fs.writeFileSync(path.join(stubs, 'curl'), CURL_STUB, { mode: 0o755 });
     fs.writeFileSync(path.join(stubs, 'yum'), YUM_STUB, { mode: 0o755 });
     fs.writeFileSync(calls, '');
     const file = path.join(work, 'userdata.sh');
-    fs.writeFileSync(file, script);
+    fs.writeFileSync(file, synthesized.script);
     prepare?.({ root, s3 });
     const r = spawnSync('bash', [file], {
       encoding: 'utf8',
@@ -243,5 +256,57 @@ describe('the synthesized userdata, run in a scratch root', () => {
     expect(r.status).toBe(0);
     expect(r.output).toContain('is already unpacked');
     expect(fs.existsSync(path.join(r.root, releaseRel, 'conf'))).toBe(false);
+  });
+
+  test('without a pinned AWS CLI, a v1 aws is used with a warning naming controllers.awsCli', () => {
+    const r = run({ AWS_VERSION_LINE: 'aws-cli/1.18.147 Python/2.7.5' });
+    expect(r.status).toBe(0);
+    expect(r.output).toContain('is not the AWS CLI v2 the guide asks for');
+    expect(r.calls.some((c) => c.includes('awscli.amazonaws.com'))).toBe(false);
+  });
+
+  describe('a pinned AWS CLI v2 (controllers.awsCli)', () => {
+    // GIVEN an installer zip whose aws/install records that it ran, and a fleet pinned to its SHA-256
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xspot-awscli-'));
+    fs.mkdirSync(path.join(dir, 'aws'));
+    fs.writeFileSync(path.join(dir, 'aws/install'), '#!/bin/bash\nprintf "aws-install %s\\n" "$*" >>"$CALLS"\n', {
+      mode: 0o755,
+    });
+    const zip = path.join(dir, 'awscliv2.zip');
+    expect(spawnSync('zip', ['-qr', zip, 'aws'], { cwd: dir }).status).toBe(0);
+    const sha256 = crypto.createHash('sha256').update(fs.readFileSync(zip)).digest('hex');
+    const pinned = buildFleet(
+      { awsCli: { version: '2.22.35', sha256 } },
+      makeRuntimeDir({ 'bin/bootstrap.sh': BOOTSTRAP }),
+    );
+    const synthesized = { script: userDataText(pinned.template), assembly: pinned.app.synth().directory };
+
+    test('is downloaded over https, checked against its SHA-256 and installed', () => {
+      const r = run({ AWS_VERSION_LINE: 'aws-cli/1.18.147 Python/2.7.5', FAKE_CLI_ZIP: zip }, undefined, synthesized);
+      expect(r.status).toBe(0);
+      const get = r.calls.find((c) => c.includes('awscli.amazonaws.com'));
+      expect(get).toContain('--proto =https');
+      expect(get).toContain(
+        `https://awscli.amazonaws.com/awscli-exe-linux-${os.arch() === 'arm64' ? 'aarch64' : 'x86_64'}-2.22.35.zip`,
+      );
+      expect(r.calls).toContain('aws-install --update');
+    });
+
+    test('an installer with another SHA-256 is refused and never run', () => {
+      const other = path.join(dir, 'other.zip');
+      fs.copyFileSync(zip, other);
+      fs.appendFileSync(other, 'x');
+      const r = run({ AWS_VERSION_LINE: '', FAKE_CLI_ZIP: other }, undefined, synthesized);
+      expect(r.status).not.toBe(0);
+      expect(r.output).toContain(`expected ${sha256} (controllers.awsCli.sha256); not installed`);
+      expect(r.calls.some((c) => c.startsWith('aws-install'))).toBe(false);
+      expect(r.calls.some((c) => c.startsWith('bootstrap '))).toBe(false);
+    });
+
+    test('an image that already has v2 downloads nothing', () => {
+      const r = run({ AWS_VERSION_LINE: 'aws-cli/2.22.35 Python/3.12.6', FAKE_CLI_ZIP: zip }, undefined, synthesized);
+      expect(r.status).toBe(0);
+      expect(r.calls.some((c) => c.includes('awscli.amazonaws.com'))).toBe(false);
+    });
   });
 });

@@ -34,6 +34,8 @@ readonly CONFIG_URL='@@CONFIG_URL@@'
 readonly CONFIG_SHA256='@@CONFIG_SHA256@@'
 readonly CFN_STACK='@@CFN_STACK@@'
 readonly CFN_RESOURCE='@@CFN_RESOURCE@@'
+readonly AWSCLI_VERSION='@@AWSCLI_VERSION@@'
+readonly AWSCLI_SHA256='@@AWSCLI_SHA256@@'
 readonly FAILED_TAG='xspot:bootstrap-failed-step'
 
 readonly R="${XSPOT_ROOT:-}"
@@ -145,14 +147,27 @@ step=tools
 if ! command -v unzip >/dev/null 2>&1; then
   yum -y -q install unzip
 fi
-if ! command -v aws >/dev/null 2>&1; then
-  if ! yum -y -q install awscli; then
-    log "awscli is not in the configured yum repositories; installing AWS CLI v2 from AWS"
+# The guide asks for AWS CLI v2. Nothing unverified is installed: a download is pinned by release
+# and SHA-256 (controllers.awsCli); without a pin, the image's aws or yum's awscli.
+if ! aws --version 2>&1 | grep -q '^aws-cli/2\.'; then
+  if [ -n "$AWSCLI_VERSION" ]; then
+    cli_zip="awscli-exe-linux-$(uname -m)-${AWSCLI_VERSION}.zip"
+    log "installing AWS CLI ${AWSCLI_VERSION} (${cli_zip}), pinned by SHA-256"
     cli_dir=$(mktemp -d)
-    curl -fsS -m 600 -o "${cli_dir}/awscliv2.zip" "https://awscli.amazonaws.com/awscli-exe-linux-$(uname -m).zip"
+    curl -fsS --proto '=https' --tlsv1.2 -m 600 -o "${cli_dir}/awscliv2.zip" "https://awscli.amazonaws.com/${cli_zip}"
+    cli_sha=$(sha256sum "${cli_dir}/awscliv2.zip" | cut -d' ' -f1)
+    if [ "$cli_sha" != "$AWSCLI_SHA256" ]; then
+      log "${cli_zip}: SHA-256 is ${cli_sha}, expected ${AWSCLI_SHA256} (controllers.awsCli.sha256); not installed"
+      exit 1
+    fi
     unzip -q "${cli_dir}/awscliv2.zip" -d "$cli_dir"
     "${cli_dir}/aws/install" --update
     rm -rf "$cli_dir"
+  elif command -v aws >/dev/null 2>&1 || yum -y -q install awscli; then
+    log "warning: $(aws --version 2>&1 | head -n1) is not the AWS CLI v2 the guide asks for (log sync); pin a v2 release with controllers.awsCli"
+  else
+    log "no aws command: the image has none and its yum repositories no awscli; install AWS CLI v2 in the controller image, or pin a release with controllers.awsCli (version and sha256)"
+    exit 1
   fi
 fi
 command -v aws >/dev/null 2>&1
