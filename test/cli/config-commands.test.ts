@@ -78,7 +78,11 @@ describe('render', () => {
   test("writes the site's own hook scripts, executable", () => {
     const dir = tmp();
     write(dir, 'my-startup.sh', '#!/bin/bash\nuseradd -m alice\n');
-    const cfg = write(dir, 'site.yaml', 'containers:\n  scripts:\n    startup: my-startup.sh\n');
+    const cfg = write(
+      dir,
+      'site.yaml',
+      'xspot:\n  repositoryGpgKey: https://packages.example.com/xspot/RPM-GPG-KEY\ncontainers:\n  scripts:\n    startup: my-startup.sh\n',
+    );
     const out = path.join(dir, 'out');
     expect(runCli(['render', '--out', out, '-c', cfg]).code).toBe(0);
     expect(fs.readFileSync(path.join(out, 'scripts/startup.sh'), 'utf8')).toBe('#!/bin/bash\nuseradd -m alice\n');
