@@ -330,6 +330,12 @@ export const LogsSchema = z.strictObject({
   syncIntervalMinutes: posInt(24 * 60).default(60),
   transitionToInfrequentAccessDays: posInt().default(30),
   expireDays: posInt().default(365),
+  athena: z
+    .boolean()
+    .default(false)
+    .describe(
+      'Glue table over the synced controller logs (partition projection) and an Athena workgroup, for `xspot-cdk cost --athena`',
+    ),
 });
 
 export const ControllersSchema = z.strictObject({

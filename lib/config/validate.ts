@@ -718,6 +718,17 @@ const logRules: Rule = (c) => {
       ),
     );
   }
+  if (l.athena && !l.s3Sync) {
+    out.push(
+      err(
+        'athena-without-log-sync',
+        'logs.athena',
+        l.athena,
+        'the Athena table reads the logs the controllers sync to S3, and logs.s3Sync is false',
+        'false, or set logs.s3Sync: true',
+      ),
+    );
+  }
   return out;
 };
 

@@ -44,6 +44,9 @@ const SHOWS: Record<string, (t: Record<keyof XspotStacks, Template>) => void> = 
   },
   'multi-az.yaml': (t) => {
     t.prereqs.resourceCountIs('AWS::EC2::NatGateway', 3);
+    // logs.athena: the log table and the cost workgroup (nag and cfn-lint see them here).
+    t.prereqs.resourceCountIs('AWS::Glue::Table', 1);
+    t.prereqs.resourceCountIs('AWS::Athena::WorkGroup', 1);
     const azs = Object.values(t.prereqs.findResources('AWS::EC2::Subnet')).map(
       (r) => (r as { Properties: { AvailabilityZone: string } }).Properties.AvailabilityZone,
     );
