@@ -1,24 +1,27 @@
 #!/usr/bin/env node
 /**
- * Benchmark of `xspot-cdk cost` on a generated X-Spot log set.
+ * Benchmark of `xspot-cdk cost` on generated X-Spot log sets of several densities.
  *
- * Generates COST_BENCH_MB (default 1024) MB of controller logs in the grammar of
- * lib/cost/log-format.ts (4 controllers, files rotated at 64 MB, chatter with a worker/container
- * lifecycle every ~2000 lines) into a temporary directory, then measures, in the same run and on
- * the same (page-cached) files, in interleaved runs:
+ * For each density (containers per GB of logs: sparse 100, medium 1,000, dense 10,000), generates
+ * COST_BENCH_MB (default 1024) MB of controller logs in the grammar of lib/cost/log-format.ts
+ * (4 controllers, files rotated at 64 MB, worker/container lifecycles buried in chatter; the
+ * sparser the set, the more chatter per lifecycle and the longer each container lives) into a
+ * temporary directory, then measures, in the same run and on the same (page-cached) files, in
+ * interleaved runs:
  *   - baseline: `grep -c FinalizeWorkerMetadata <files>`
  *   - `node dist/bin/cli.js cost -l <dir> -o json --pricing <file>` (the full CLI)
- *   - the cost command registered alone (same code, without the other commands' imports), with
- *     the default threads and with --threads 1, and `xspot-cdk --help` (CLI start-up)
- * and prints the throughput of each, the ratio to grep (goal: cost >= 1/3 of grep), and the peak
- * RSS of the full CLI (goal: < 200 MB) on a quarter of the logs and on all of them, so memory
- * growth is visible. The temporary directory is deleted at the end.
+ *   - with COST_BENCH_DETAIL=1 also the cost command registered alone (same code, without the
+ *     other commands' imports), with the default threads and with --threads 1
+ * and prints, per density, one line with the throughput ratio cost/grep (goal: >= 1/3) and the
+ * peak RSS of the cost process (goal: < 200 MB), measured on a quarter of the logs and on all of
+ * them so memory growth is visible. Then `xspot-cdk --help` (CLI start-up). Each log set is
+ * deleted once measured.
  *
  * Usage: npm run build && node bench/cost-bench.mjs
  * Env:   COST_BENCH_MB=64 for a quick run; COST_BENCH_RUNS (default 3, median is reported);
- *        COST_BENCH_CHATTER: lines of chatter per worker lifecycle (default 2000; more chatter
- *        means fewer workers and containers per GB); COST_BENCH_STRICT=1 to exit 1 when a goal
- *        is missed.
+ *        COST_BENCH_DENSITIES: comma-separated names (sparse, medium, dense) or containers per
+ *        GB (default sparse,medium,dense); COST_BENCH_DETAIL=1 for the cost-command-alone
+ *        variants; COST_BENCH_STRICT=1 to exit 1 when a goal is missed.
  */
 import { spawnSync } from 'node:child_process';
 import {
@@ -34,7 +37,7 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -43,7 +46,18 @@ const CLI = join(ROOT, 'dist', 'bin', 'cli.js');
 const TOTAL_MB = Number(process.env.COST_BENCH_MB ?? 1024);
 const RUNS = Math.max(1, Number(process.env.COST_BENCH_RUNS ?? 3));
 const STRICT = process.env.COST_BENCH_STRICT === '1';
-const CHATTER = Number(process.env.COST_BENCH_CHATTER ?? 2000);
+const DETAIL = process.env.COST_BENCH_DETAIL === '1';
+/** Containers per GB of logs. */
+const DENSITY_NAMES = { sparse: 100, medium: 1000, dense: 10_000 };
+const DENSITIES = (process.env.COST_BENCH_DENSITIES ?? 'sparse,medium,dense').split(',').map((d) => {
+  const v = d.trim();
+  const perGb = DENSITY_NAMES[v] ?? (/^\d+$/.test(v) ? Number(v) : Number.NaN);
+  return { name: v, perGb };
+});
+/** Average bytes of a chatter line, to turn a density into lines of chatter per worker lifecycle. */
+const CHATTER_LINE_BYTES = 108;
+/** Containers per worker: 1 to 3. */
+const CONTAINERS_PER_WORKER = 2;
 const CONTROLLERS = 4;
 const ROTATE_BYTES = 64 * 1024 * 1024;
 const GOAL_RATIO = 1 / 3;
@@ -53,9 +67,13 @@ if (!existsSync(CLI)) {
   console.error(`cost-bench: ${CLI} not found; run 'npm run build' first`);
   process.exit(1);
 }
-if (!Number.isFinite(CHATTER) || CHATTER < 4) {
-  console.error(`cost-bench: COST_BENCH_CHATTER must be a number >= 4, got '${process.env.COST_BENCH_CHATTER}'`);
-  process.exit(1);
+for (const d of DENSITIES) {
+  if (!Number.isFinite(d.perGb) || d.perGb <= 0) {
+    console.error(
+      `cost-bench: COST_BENCH_DENSITIES: '${d.name}' is neither sparse, medium, dense nor a positive number of containers per GB`,
+    );
+    process.exit(1);
+  }
 }
 if (!Number.isFinite(TOTAL_MB) || TOTAL_MB <= 0) {
   console.error(`cost-bench: COST_BENCH_MB must be a positive number, got '${process.env.COST_BENCH_MB}'`);
@@ -96,8 +114,14 @@ const TYPES = {
 const TYPE_NAMES = Object.keys(TYPES);
 const START = Date.parse('2024-03-01T00:00:00Z');
 
-function generate(dir) {
+/**
+ * Writes TOTAL_MB of logs for `perGb` containers per GB; returns the number of workers and the
+ * lines of chatter per worker lifecycle used (at least one lifecycle per controller).
+ */
+function generate(dir, perGb) {
   const perController = Math.ceil((TOTAL_MB * 1024 * 1024) / CONTROLLERS);
+  const lifecycles = Math.max(1, (perGb * TOTAL_MB) / 1024 / CONTAINERS_PER_WORKER / CONTROLLERS);
+  const CHATTER = Math.max(4, Math.round(perController / lifecycles / CHATTER_LINE_BYTES));
   let workers = 0;
   for (let c = 0; c < CONTROLLERS; c++) {
     const instance = `i-0${hex(16)}`;
@@ -139,7 +163,7 @@ function generate(dir) {
       `INFO  [scheduler] Scheduler configurations: {"SchedulerEnabled":true,"OnDemandTypes":["r5","r5n","r5b","r5d"],"SpotFleetTypes":["r5","r5n","r5b","r5d"],"DefaultAMI":"ami-0222b6150e1c29556","BootingTimeout":5,"DefaultContainerCpu":4,"DefaultContainerMem":4096,"PausedWorkerTypes":["r5.24xlarge"],"DefaultRegion":"us-east-1","ControllerInstanceID":"${instance}","ControllerInstanceType":"m5.xlarge"}`,
     );
     while (written < perController) {
-      // One worker lifecycle with 1-3 containers, buried in ~2000 lines of chatter.
+      // One worker lifecycle with 1-3 containers, buried in CHATTER lines of chatter.
       const wid = hex(8);
       const iid = `i-0${hex(16)}`;
       const type = pick(TYPE_NAMES);
@@ -214,7 +238,7 @@ function generate(dir) {
     flush();
     closeSync(fd);
   }
-  return { workers, end: START + 40 * 86_400_000 };
+  return { workers, chatter: CHATTER };
 }
 
 function listFiles(dir) {
@@ -231,8 +255,6 @@ function listFiles(dir) {
 // Measurement
 // ---------------------------------------------------------------------------------------------
 
-const HAVE_TIME = existsSync('/usr/bin/time');
-
 /** `node -e COST_ONLY -- cost ...`: the cost command registered on its own. */
 const COST_ONLY = `
 const { Command } = require('commander');
@@ -243,21 +265,24 @@ registerCostCommand(program);
 program.parseAsync(process.argv.slice(1), { from: 'user' }).catch((e) => { process.exitCode = reportError(e); });
 `;
 
-/** Runs a command; returns wall seconds, peak RSS in MB (when /usr/bin/time is there), stdout. */
+/** Preloaded into every node child: prints the process's peak RSS (all threads) when it exits. */
+const RSS_HOOK = `process.on('exit', () => process.stderr.write('\\ncost-bench peak RSS kB ' + process.resourceUsage().maxRSS + '\\n'));\n`;
+
+/** Runs a command; returns wall seconds, peak RSS in MB (node children only) and stdout. */
 function measure(cmd, args) {
-  const argv = HAVE_TIME ? ['/usr/bin/time', ['-v', cmd, ...args]] : [cmd, args];
   const t0 = process.hrtime.bigint();
-  const res = spawnSync(argv[0], argv[1], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const res = spawnSync(cmd, args, { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   if (res.status !== 0 && !(cmd === 'grep' && res.status === 1)) {
-    throw new Error(`${cmd} exited ${res.status}: ${res.stderr.split('\n').slice(-25).join('\n')}`);
+    throw new Error(`${cmd} exited ${res.status}: ${String(res.stderr).split('\n').slice(-25).join('\n')}`);
   }
-  const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(res.stderr ?? '');
+  const m = /cost-bench peak RSS kB (\d+)/.exec(res.stderr ?? '');
   return { seconds, rssMb: m ? Number(m[1]) / 1024 : undefined, stdout: res.stdout };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const mb = (bytes) => bytes / (1024 * 1024);
+const ok = (b) => (b ? 'ok' : 'MISSED');
 
 const work = mkdtempSync(join(tmpdir(), 'xspot-cost-bench-'));
 const cleanup = () => rmSync(work, { recursive: true, force: true });
@@ -266,20 +291,18 @@ process.on('SIGINT', () => {
   process.exit(130);
 });
 
-try {
-  const logs = join(work, 'logs');
+/** Generates one density's logs, measures grep and the cost command on them, deletes them. */
+function benchDensity({ name, perGb }, pricingFile, hook) {
+  const logs = join(work, `logs-${name}`);
   const out = join(work, 'out');
   mkdirSync(logs);
-  mkdirSync(out);
-  const pricingFile = join(work, 'us-east-1.json');
-  writeFileSync(pricingFile, JSON.stringify({ 'm5.xlarge': 0.192, ...TYPES }));
-
+  mkdirSync(out, { recursive: true });
   const g0 = Date.now();
-  const { workers } = generate(logs);
+  const { workers, chatter } = generate(logs, perGb);
   const files = listFiles(logs);
   const bytes = files.reduce((s, f) => s + statSync(f).size, 0);
   console.log(
-    `generated ${mb(bytes).toFixed(0)} MB in ${files.length} files, ${CONTROLLERS} controllers, ${workers} workers, ~${CHATTER} lines of chatter per worker (${((Date.now() - g0) / 1000).toFixed(1)} s)`,
+    `${name}: generated ${mb(bytes).toFixed(0)} MB in ${files.length} files, ${CONTROLLERS} controllers, ${workers} workers, ~${chatter} lines of chatter per worker (${((Date.now() - g0) / 1000).toFixed(1)} s)`,
   );
 
   const grepArgs = ['-c', 'FinalizeWorkerMetadata', ...files];
@@ -300,9 +323,9 @@ try {
     ...extra,
   ];
   // The full CLI, as operators run it.
-  const cli = (args) => [process.execPath, [CLI, ...args]];
+  const cli = (args) => [process.execPath, ['-r', hook, CLI, ...args]];
   // The cost command alone: the same code, without loading the other commands' modules.
-  const costOnly = (args) => [process.execPath, ['-e', COST_ONLY, '--', ...args]];
+  const costOnly = (args) => [process.execPath, ['-r', hook, '-e', COST_ONLY, '--', ...args]];
 
   // Warm the page cache for both, and check they agree on the number of workers.
   const grepCount = measure('grep', grepArgs)
@@ -320,50 +343,74 @@ try {
   const variants = {
     grep: () => measure('grep', grepArgs),
     cli: () => measure(...cli(costArgs(logs))),
-    alone: () => measure(...costOnly(costArgs(logs))),
-    alone1: () => measure(...costOnly(costArgs(logs, ['--threads', '1']))),
-    startup: () => measure(...cli(['--help'])),
   };
+  if (DETAIL) {
+    variants.alone = () => measure(...costOnly(costArgs(logs)));
+    variants.alone1 = () => measure(...costOnly(costArgs(logs, ['--threads', '1'])));
+  }
   const runs = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
   for (let i = 0; i < RUNS; i++) for (const [k, run] of Object.entries(variants)) runs[k].push(run());
   const quarterDir = join(logs, readdirSync(logs).sort()[0]);
   const quarterBytes = listFiles(quarterDir).reduce((s, f) => s + statSync(f).size, 0);
   const quarter = measure(...cli(costArgs(quarterDir)));
+  rmSync(logs, { recursive: true, force: true });
 
   const secs = (k) => median(runs[k].map((r) => r.seconds));
   const rss = (k) => Math.max(...runs[k].map((r) => r.rssMb ?? 0));
-  const ok = (b) => (b ? 'ok' : 'MISSED');
   const grepS = secs('grep');
   const line = (label, k) => {
     const s = secs(k);
-    const memory = HAVE_TIME ? `, peak RSS ${rss(k).toFixed(0)} MB` : '';
+    const memory = k === 'grep' ? '' : `, peak RSS ${rss(k).toFixed(0)} MB`;
     console.log(
-      `${label.padEnd(44)} ${s.toFixed(3)} s  ${String((mb(bytes) / s).toFixed(0)).padStart(5)} MB/s  ratio ${(grepS / s).toFixed(2)}${memory}`,
+      `  ${label.padEnd(42)} ${s.toFixed(3)} s  ${String((mb(bytes) / s).toFixed(0)).padStart(5)} MB/s  ratio ${(grepS / s).toFixed(2)}${memory}`,
     );
   };
-  console.log(`median of ${RUNS} interleaved runs over ${mb(bytes).toFixed(0)} MB (${availableParallelism()} CPUs):`);
   line('grep -c FinalizeWorkerMetadata (baseline)', 'grep');
   line('xspot-cdk cost -o json', 'cli');
-  line('  cost command alone (default threads)', 'alone');
-  line('  cost command alone, --threads 1', 'alone1');
-  console.log(
-    `${'  xspot-cdk --help (CLI start-up alone)'.padEnd(44)} ${secs('startup').toFixed(3)} s${HAVE_TIME ? `, peak RSS ${rss('startup').toFixed(0)} MB` : ''}`,
-  );
-  const ratio = grepS / secs('cli');
-  console.log(
-    `throughput ratio xspot-cdk cost / grep: ${ratio.toFixed(2)} (goal >= ${GOAL_RATIO.toFixed(2)}) ${ok(ratio >= GOAL_RATIO)}`,
-  );
-  if (HAVE_TIME) {
-    console.log(
-      `peak RSS of xspot-cdk cost: ${(quarter.rssMb ?? 0).toFixed(0)} MB on ${mb(quarterBytes).toFixed(0)} MB of logs, ${rss('cli').toFixed(0)} MB on ${mb(bytes).toFixed(0)} MB (goal < ${GOAL_RSS_MB} MB) ${ok(rss('cli') < GOAL_RSS_MB)}`,
-    );
-  } else {
-    console.log('peak RSS: /usr/bin/time not found, not measured');
+  if (DETAIL) {
+    line('  cost command alone (default threads)', 'alone');
+    line('  cost command alone, --threads 1', 'alone1');
   }
   console.log(
-    `report: ${report.summary.workers} workers, ${report.summary.containers} containers; real cost $${report.summary.realCost.toFixed(2)}, on-demand $${report.summary.onDemandCost.toFixed(2)}, savings ${report.summary.savingsPercent}%`,
+    `  report: ${report.summary.workers} workers, ${report.summary.containers} containers; real cost $${report.summary.realCost.toFixed(2)}, on-demand $${report.summary.onDemandCost.toFixed(2)}, savings ${report.summary.savingsPercent}%`,
   );
-  if (STRICT && (ratio < GOAL_RATIO || (HAVE_TIME && rss('cli') >= GOAL_RSS_MB))) process.exitCode = 1;
+  return {
+    name,
+    perGb,
+    mb: mb(bytes),
+    containers: report.summary.containers,
+    ratio: grepS / secs('cli'),
+    rssMb: rss('cli'),
+    quarterRssMb: quarter.rssMb ?? 0,
+    quarterMb: mb(quarterBytes),
+  };
+}
+
+try {
+  const pricingFile = join(work, 'us-east-1.json');
+  writeFileSync(pricingFile, JSON.stringify({ 'm5.xlarge': 0.192, ...TYPES }));
+  const hook = join(work, 'rss-hook.cjs');
+  writeFileSync(hook, RSS_HOOK);
+  console.log(
+    `${TOTAL_MB} MB per density, median of ${RUNS} interleaved runs, ${availableParallelism()} CPUs, load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
+  const results = DENSITIES.map((d) => benchDensity(d, pricingFile, hook));
+  const startup = [];
+  for (let i = 0; i < RUNS; i++) startup.push(measure(process.execPath, ['-r', hook, CLI, '--help']));
+  console.log(
+    `xspot-cdk --help (CLI start-up alone): ${median(startup.map((r) => r.seconds)).toFixed(3)} s, peak RSS ${Math.max(...startup.map((r) => r.rssMb ?? 0)).toFixed(0)} MB`,
+  );
+  let missed = false;
+  for (const r of results) {
+    const good = r.ratio >= GOAL_RATIO && r.rssMb < GOAL_RSS_MB;
+    missed ||= !good;
+    console.log(
+      `density ${r.name} (${r.perGb} containers/GB; ${r.mb.toFixed(0)} MB, ${r.containers} containers): ratio cost/grep ${r.ratio.toFixed(2)} (goal >= ${GOAL_RATIO.toFixed(2)}) ${ok(r.ratio >= GOAL_RATIO)}; peak RSS ${r.rssMb.toFixed(0)} MB (goal < ${GOAL_RSS_MB} MB) ${ok(r.rssMb < GOAL_RSS_MB)}, ${r.quarterRssMb.toFixed(0)} MB on ${r.quarterMb.toFixed(0)} MB`,
+    );
+  }
+  if (STRICT && missed) process.exitCode = 1;
 } finally {
   cleanup();
 }
