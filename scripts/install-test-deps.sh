@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(shellcheck lua5.4
   # scheduler tests: real Slurm (Lua 5.1 is what slurmctld embeds) and Grid Engine, run as root
   munge slurmctld slurmd slurm-client lua5.1 python3
+  # the Slurm step guard (a SPANK plugin) is built against Slurm's headers, as on a controller
+  gcc libc6-dev libslurm-dev
   gridengine-master gridengine-exec gridengine-client
   # host tests: the metadata firewall (iptables), test hosts in network namespaces (iproute2),
   # setpriv/runuser to act as an unprivileged user (util-linux), a local sshd for the

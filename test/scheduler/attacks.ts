@@ -29,13 +29,15 @@ export interface Attack {
     | 'srun'
     | 'salloc'
     | 'update'
-    | 'overlap'
+    | 'step'
     | 'default-partition'
     | 'qrsh'
     | 'qalter'
     | 'sge-request';
-  /** Submit options (the test adds hold and output options). */
+  /** Submit options (the test adds hold and output options); for `step`, the srun options of the step. */
   readonly opts?: readonly string[];
+  /** `step`: the options of the running job the step goes into (default: -p xspot). */
+  readonly host?: readonly string[];
   /** The job script; default: a bash script that runs PAYLOAD. */
   readonly script?: string;
   /** Read the script from stdin instead of a file. */
@@ -45,8 +47,6 @@ export interface Attack {
   /** Job script arguments. */
   readonly args?: readonly string[];
   readonly safe: Safe;
-  /** Set when the row cannot be made safe with the hooks alone: why (documented as residual risk). */
-  readonly residual?: string;
 }
 
 /** The limits of TEST_SETTINGS (cases.ts): 16 CPUs, 64 GB. */
@@ -349,15 +349,50 @@ export const SLURM_ATTACKS: readonly Attack[] = [
     opts: ['Partition=debug,chipspot'],
     safe: { rejected: /./ },
   },
+  // --- a new step inside a running job on a controller (never passes job_submit.lua) ---
   {
     id: 'srun-overlap',
     note: 'srun --jobid=<running X-Spot job> --overlap runs a step inside the allocation',
-    via: 'overlap',
-    opts: ['-p', 'xspot'],
-    safe: 'exorun',
-    residual:
-      'a job step in an existing allocation does not pass job_submit.lua; closing it needs a SPANK plugin ' +
-      '(or a site policy such as disabling --overlap), see docs/security.md',
+    via: 'step',
+    opts: ['--overlap'],
+    safe: { rejected: /Plugin initialization failed/ },
+  },
+  {
+    id: 'srun-step',
+    note: 'srun --jobid=<running X-Spot job> without --overlap (a step on the free CPUs)',
+    via: 'step',
+    opts: [],
+    safe: { rejected: /Plugin initialization failed/ },
+  },
+  {
+    id: 'srun-pty',
+    note: 'srun --jobid=<running X-Spot job> --overlap --pty (an interactive shell on the controller)',
+    via: 'step',
+    opts: ['--overlap', '--pty'],
+    safe: { rejected: /Plugin initialization failed/ },
+  },
+  {
+    id: 'srun-own-conf',
+    note: "variant: srun with the user's own slurm.conf copy without PlugStackConfig (the client loads no plugin)",
+    via: 'step',
+    opts: ['--overlap'],
+    env: { SLURM_CONF: '@USER_CONF@' },
+    safe: { rejected: /Plugin initialization failed/ },
+  },
+  {
+    id: 'srun-multi-task',
+    note: 'variant: a step of several tasks (overcommitted) with its own environment (--export=ALL,SLURM_STEP_ID=4294967291)',
+    via: 'step',
+    opts: ['--overlap', '--overcommit', '-n', '2', '--export=ALL,SLURM_STEP_ID=4294967291,SLURM_STEPID=4294967291'],
+    safe: { rejected: /Plugin initialization failed/ },
+  },
+  {
+    id: 'srun-other-partition',
+    note: 'a step of a job in another partition that lists a controller (the guard is per node: refused too)',
+    via: 'step',
+    host: ['-p', 'debug', '--mem=1G'],
+    opts: ['--overlap'],
+    safe: { rejected: /Plugin initialization failed/ },
   },
 ];
 

@@ -4,6 +4,9 @@
  * refused at submission, or run only through the stand-in exorun within the limits (16 CPUs,
  * 64 GB, an approved image). Each payload records where it ran; a "native" record from an
  * X-Spot row fails the test.
+ * The node plays a controller: its slurmd loads the step guard (the SPANK plugin the controller
+ * runtime builds, assets/controller-runtime/slurm/xspot_step_guard.c) as `required`, with
+ * PrologFlags=Contain, so the `step` rows (srun into a running job) meet what a controller has.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -25,10 +28,24 @@ import {
   waitFor,
 } from './helpers';
 
-const skipReason = missingPrerequisite(['munged', 'slurmctld', 'slurmd', 'sbatch', 'scontrol', 'setpriv', 'useradd']);
+const GUARD_SOURCE = path.resolve(HERE, '../../assets/controller-runtime/slurm/xspot_step_guard.c');
+const skipReason = missingPrerequisite([
+  'munged',
+  'slurmctld',
+  'slurmd',
+  'sbatch',
+  'srun',
+  'scontrol',
+  'setpriv',
+  'useradd',
+  'script',
+  'cc',
+  '/usr/include/slurm/spank.h',
+]);
 if (skipReason) console.warn(`skipping the Slurm attack tests: ${skipReason}`);
 const maybe = skipReason ? describe.skip : describe;
 
+const GUARD_SO = 'xspot_step_guard.so';
 const FAKE_COMMANDS = ['mkdir', 'mktemp', 'chmod', 'getent', 'id', 'cut', 'rm', 'cat', 'printf'];
 
 maybe('Slurm attack table: a hostile user gets no native execution on a controller', () => {
@@ -51,6 +68,10 @@ maybe('Slurm attack table: a hostile user gets no native execution on a controll
     clusterDir = path.join(root, 'cluster');
     fs.mkdirSync(clusterDir);
     fs.copyFileSync(path.join(root, 'render/slurm/job_submit.lua'), path.join(clusterDir, 'job_submit.lua'));
+    const guard = path.join(root, 'guard');
+    fs.mkdirSync(guard);
+    mustRun('cc', ['-shared', '-fPIC', '-O2', '-Wall', '-Werror', '-o', path.join(guard, GUARD_SO), GUARD_SOURCE]);
+    fs.writeFileSync(path.join(guard, 'plugstack.conf'), `required ${path.join(guard, GUARD_SO)}\n`);
     mustRun(
       'bash',
       [
@@ -58,11 +79,20 @@ maybe('Slurm attack table: a hostile user gets no native execution on a controll
         'start',
         clusterDir,
         'JobSubmitPlugins=lua',
+        `PlugStackConfig=${path.join(guard, 'plugstack.conf')}`,
+        'PrologFlags=Contain',
         `PartitionName=xspot Nodes=${host} MaxTime=INFINITE State=UP`,
         `PartitionName=chipspot Nodes=${host} MaxTime=INFINITE State=UP`,
       ],
       { timeoutMs: 90_000 },
     );
+    // the attacker's own copy of slurm.conf, without the plugin stack (for srun-own-conf)
+    const own = fs
+      .readFileSync(conf(), 'utf8')
+      .split('\n')
+      .filter((l) => !l.startsWith('PlugStackConfig='));
+    fs.writeFileSync(userConf(), own.join('\n'));
+    fs.chownSync(userConf(), who.uid, who.gid);
   }, 120_000);
 
   afterAll(() => {
@@ -71,6 +101,7 @@ maybe('Slurm attack table: a hostile user gets no native execution on a controll
   });
 
   const conf = () => path.join(clusterDir, 'slurm.conf');
+  const userConf = () => path.join(root, 'atk', 'user-slurm.conf');
   const mark = (a: Attack) => path.join(root, 'marks', a.id);
   const payload = (a: Attack) => `echo "\${STANDIN_INSIDE_EXORUN:-native}" >>'${mark(a)}'`;
 
@@ -86,7 +117,8 @@ maybe('Slurm attack table: a hostile user gets no native execution on a controll
       s
         .replaceAll('@PAYLOAD_FILE@', path.join(dir, 'payload.sh'))
         .replaceAll('PAYLOAD', payload(a))
-        .replaceAll('@FAKE_BIN@', bin);
+        .replaceAll('@FAKE_BIN@', bin)
+        .replaceAll('@USER_CONF@', userConf());
   }
 
   function userEnv(a: Attack, fill: (s: string) => string): NodeJS.ProcessEnv {
@@ -128,7 +160,7 @@ maybe('Slurm attack table: a hostile user gets no native execution on a controll
     expect(r.stdout).not.toMatch(/Submitted batch job/);
   }
 
-  const rows = SLURM_ATTACKS.filter((a) => a.residual === undefined && a.via !== 'overlap');
+  const rows = SLURM_ATTACKS.filter((a) => a.via !== 'step');
 
   test.each(rows.map((a) => [a.id, a] as const))('%s', (_id, a) => {
     const via = a.via ?? 'batch';
@@ -234,24 +266,109 @@ maybe('Slurm attack table: a hostile user gets no native execution on a controll
     }
   }, 180_000);
 
-  for (const a of SLURM_ATTACKS.filter((r) => r.via === 'overlap')) {
-    // Residual risk (docs/security.md): a step in a running X-Spot allocation runs natively.
-    test.failing(`${a.id} (residual: ${a.residual})`, async () => {
+  const slurmEnv = () => ({ ...process.env, SLURM_CONF: conf() });
+  const slurmdLog = () => fs.readFileSync(path.join(clusterDir, 'log', 'slurmd.log'), 'utf8');
+  const jobLine = (jobId: string) => run('scontrol', ['show', 'job', '-o', jobId], { env: slurmEnv() }).stdout;
+  const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+
+  /** Waits until the job has left the queue's active states; returns its last `scontrol show job` line. */
+  function finished(jobId: string): Promise<string> {
+    return waitFor(
+      `job ${jobId} to finish`,
+      () => {
+        const line = jobLine(jobId);
+        return /JobState=(COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|BOOT_FAIL|OUT_OF_MEMORY)\b/.test(line)
+          ? line
+          : undefined;
+      },
+      60_000,
+      () => jobLine(jobId),
+    );
+  }
+
+  /** A running job of the attacker's (the row's host options, default an X-Spot job) that ends when released. */
+  async function runningJob(a: Attack) {
+    const release = path.join(root, 'marks', `${a.id}.release`);
+    const host: Attack = {
+      id: `${a.id}-host`,
+      note: `the running job ${a.id} steps into`,
+      opts: a.host ?? ['-p', 'xspot'],
+      script: `#!/bin/bash\nPAYLOAD\nfor _ in $(seq 1 240); do [ -e '${release}' ] && exit 0; sleep 0.25; done\nexit 3\n`,
+      safe: a.host?.includes('debug') ? 'untouched' : 'exorun',
+    };
+    const r = submitBatch(host, false);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    const jobId = jobIdOf(r.stdout);
+    await waitFor(
+      `job ${jobId} to run`,
+      () => (/JobState=RUNNING/.test(jobLine(jobId)) && marks(host).length > 0 ? true : undefined),
+      60_000,
+      () => jobLine(jobId),
+    );
+    return { jobId, host, release: () => fs.writeFileSync(release, '') };
+  }
+
+  for (const a of SLURM_ATTACKS.filter((r) => r.via === 'step')) {
+    test(`${a.id}: ${a.note}`, async () => {
+      if (typeof a.safe !== 'object') throw new Error(`${a.id} is not a refusal row`);
+      // GIVEN a running job of the attacker's on the controller, with its batch and extern steps
+      const { jobId, host, release } = await runningJob(a);
+      try {
+        const steps = mustRun('squeue', ['-h', '-s', '-j', jobId, '-o', '%i'], { env: slurmEnv() });
+        expect(steps.split('\n').filter(Boolean).sort()).toEqual([`${jobId}.batch`, `${jobId}.extern`]);
+        // WHEN the attacker starts a step in it
+        const fill = prepare(a);
+        const srun = ['srun', `--jobid=${jobId}`, ...(a.opts ?? []).map(fill), 'bash', '-c', payload(a)];
+        const opts = { env: userEnv(a, fill), cwd: root, timeoutMs: 30_000 };
+        const r = srun.includes('--pty')
+          ? runAs(who, 'script', ['-qec', srun.map(quote).join(' '), '/dev/null'], opts)
+          : runAs(who, srun[0], srun.slice(1), opts);
+        // THEN slurmstepd refused the step before its command ran
+        expect(`${r.stdout}${r.stderr}`).toMatch(a.safe.rejected);
+        expect(slurmdLog()).toMatch(new RegExp(`\\[${jobId}\\.\\d+\\] xspot_step_guard: job ${jobId}: .* refused`));
+        expect({ id: a.id, marks: marks(a) }).toEqual({ id: a.id, marks: [] });
+      } finally {
+        release();
+      }
+      // AND the job itself goes on: released, it completes (an X-Spot job through exorun)
+      expect(await finished(jobId)).toMatch(/JobState=COMPLETED .*ExitCode=0:0/);
+      expect(marks(host)).toEqual([host.safe === 'untouched' ? 'native' : 'inside']);
+      expect(slurmdLog()).toMatch(new RegExp(`\\[${jobId}\\.extern\\] done with job`));
+    }, 90_000);
+  }
+
+  test('fails closed: with the guard plugin missing, no step starts on the controller (the batch step included)', async () => {
+    // GIVEN a running X-Spot job, then the plugin file gone from the controller
+    const a = SLURM_ATTACKS.find((r) => r.id === 'srun-own-conf');
+    if (!a) throw new Error('no srun-own-conf row');
+    const step: Attack = { ...a, id: 'guard-missing' };
+    const { jobId, host, release } = await runningJob(step);
+    const so = path.join(root, 'guard', GUARD_SO);
+    fs.renameSync(so, `${so}.away`);
+    const late: Attack = { id: 'guard-missing-late', note: '', opts: ['-p', 'xspot'], env: a.env, safe: 'exorun' };
+    try {
+      // WHEN the attacker starts a step in it (with a client that loads no plugin)
       const fill = prepare(a);
-      const running = { ...a, id: `${a.id}-host`, script: '#!/bin/bash\nsleep 30\n' };
-      const r = submitBatch(running, false);
-      const jobId = jobIdOf(r.stdout);
-      const env = { ...process.env, SLURM_CONF: conf() };
-      await waitFor('the X-Spot job to run', () =>
-        mustRun('squeue', ['-h', '-j', jobId, '-o', '%T'], { env }).trim() === 'RUNNING' ? true : undefined,
-      );
-      runAs(who, 'srun', [`--jobid=${jobId}`, '--overlap', 'bash', '-c', payload(a)], {
+      const r = runAs(who, 'srun', [`--jobid=${jobId}`, '--overlap', 'bash', '-c', payload(step)], {
         env: userEnv(a, fill),
         cwd: root,
         timeoutMs: 30_000,
       });
-      run('scancel', [jobId], { env });
-      expect(marks(a)).not.toContain('native');
-    }, 90_000);
-  }
+      // THEN it does not start
+      expect(`${r.stdout}${r.stderr}`).toMatch(/launch failed/);
+      // AND an X-Spot job submitted now never runs its script: slurmstepd aborts the batch step
+      // (Slurm 22.05 then reports the job COMPLETED, without output; the runtime checks the plugin
+      // before the controller joins, so this is the last line, not the normal path)
+      const lateId = jobIdOf(submitBatch(late, false).stdout);
+      await finished(lateId);
+      expect(slurmdLog()).toMatch(new RegExp(`\\[${lateId}\\.batch\\] error: Plugin stack initialization failed`));
+      expect(fs.readdirSync(path.join(root, 'out')).filter((f) => f.startsWith(late.id))).toEqual([]);
+    } finally {
+      fs.renameSync(`${so}.away`, so);
+      release();
+    }
+    expect(marks(step)).toEqual([]);
+    expect(marks(host)).toEqual(['inside']);
+    expect(marks(late)).toEqual([]);
+  }, 120_000);
 });
