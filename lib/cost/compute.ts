@@ -12,7 +12,14 @@
  *    moment, in proportion to their vCPUs; time with no container is the worker's idle cost.
  */
 import { UserError } from '../errors';
-import { type Collector, type ContainerRecord, type Warnings, type WorkerRecord, workerKey } from './collect';
+import {
+  type Collector,
+  type ContainerRecord,
+  type ContainerStep,
+  type Warnings,
+  type WorkerRecord,
+  workerKey,
+} from './collect';
 import type {
   ContainerRow,
   ControllerRow,
@@ -99,6 +106,47 @@ function mergeClipped(spans: readonly [number, number][], win: CostWindow): [num
   return out;
 }
 
+/** The steps by time (stable); as they are when already in order, as they nearly always are. */
+function inTimeOrder(steps: readonly ContainerStep[]): readonly ContainerStep[] {
+  for (let i = 1; i < steps.length; i++) {
+    if (steps[i].ts < steps[i - 1].ts) return [...steps].sort((a, b) => a.ts - b.ts);
+  }
+  return steps;
+}
+
+/** Adds `c`'s placements (clipped to the window) to `out`, in time order. */
+function placeContainer(
+  c: ContainerRecord,
+  controller: ControllerModel,
+  win: CostWindow,
+  out: Placement[],
+  warnings: Warnings,
+): void {
+  const place = (workerId: string, start: number, end: number) => {
+    const s = Math.max(start, win.start);
+    const e = Math.min(end, win.end);
+    if (e > s) out.push({ container: c, workerKey: workerKey(c.controller, workerId), workerId, start: s, end: e });
+  };
+  const steps = inTimeOrder(c.steps);
+  let openWorker: string | undefined;
+  let openStart = 0;
+  for (let k = 0; k < steps.length; k++) {
+    const step = steps[k];
+    if (openWorker !== undefined) place(openWorker, openStart, step.ts);
+    else if (step.state !== 'started') {
+      // Ran before the first event we read: since the window start or the controller's first line.
+      const was = step.state === 'migrated' ? step.fromWorkerId : step.workerId;
+      if (was !== undefined) place(was, Math.max(win.start, controller.first), step.ts);
+    }
+    openWorker = step.state !== 'stopped' ? step.workerId : undefined;
+    openStart = step.ts;
+    if (step.state !== 'stopped' && step.workerId === undefined) {
+      warnings.add(`no WorkerID for container ${c.id} ${step.state} at ${new Date(step.ts).toISOString()}`);
+    }
+  }
+  if (openWorker !== undefined) place(openWorker, openStart, Math.min(win.end, controller.last));
+}
+
 export function resolveModel(col: Collector, win: CostWindow, opts: ResolveOptions): Model {
   const controllers = new Map<string, ControllerModel>();
   for (const c of col.controllers.values()) {
@@ -134,31 +182,7 @@ export function resolveModel(col: Collector, win: CostWindow, opts: ResolveOptio
   const placements: Placement[] = [];
   for (const c of col.containers.values()) {
     const controller = controllers.get(c.controller);
-    if (controller === undefined) continue;
-    const steps = [...c.steps].sort((a, b) => a.ts - b.ts);
-    let open: { workerId: string; start: number } | undefined;
-    const place = (workerId: string, start: number, end: number) => {
-      const s = Math.max(start, win.start);
-      const e = Math.min(end, win.end);
-      if (e > s)
-        placements.push({ container: c, workerKey: workerKey(c.controller, workerId), workerId, start: s, end: e });
-    };
-    for (const step of steps) {
-      if (open !== undefined) place(open.workerId, open.start, step.ts);
-      else if (step.state !== 'started') {
-        // Ran before the first event we read: since the window start or the controller's first line.
-        const was = step.state === 'migrated' ? step.fromWorkerId : step.workerId;
-        if (was !== undefined) place(was, defaultStart(controller), step.ts);
-      }
-      open =
-        step.state !== 'stopped' && step.workerId !== undefined
-          ? { workerId: step.workerId, start: step.ts }
-          : undefined;
-      if (step.state !== 'stopped' && step.workerId === undefined) {
-        opts.warnings.add(`no WorkerID for container ${c.id} ${step.state} at ${new Date(step.ts).toISOString()}`);
-      }
-    }
-    if (open !== undefined) place(open.workerId, open.start, defaultEnd(controller));
+    if (controller !== undefined) placeContainer(c, controller, win, placements, opts.warnings);
   }
   return { window: win, controllers, workers, placements, containers: col.containers };
 }
@@ -321,6 +345,59 @@ interface JobTotal {
 }
 
 const byId = (a: { readonly id: string }, b: { readonly id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+const byStartThenContainer = (a: PlacementCost, b: PlacementCost) =>
+  a.start - b.start || (a.container.id < b.container.id ? -1 : 1);
+
+function startsInOrder(list: readonly PlacementCost[]): boolean {
+  for (let k = 1; k < list.length; k++) if (list[k].start < list[k - 1].start) return false;
+  return true;
+}
+
+/**
+ * Shares a worker's cost among its placements: sweeps their starts and ends in time order (an
+ * end before a start at the same time); each stretch with containers on the worker is split by
+ * the containers' vCPUs, in the order they arrived. `spread` (with a selection) puts a chosen
+ * container's share on its days. Sets the worker's allocated cost and distinct container count.
+ */
+function shareWorker(
+  wc: WorkerCost,
+  spread: ((pc: PlacementCost, t0: number, t1: number, share: number) => void) | undefined,
+): void {
+  const byStart = wc.placements;
+  if (byStart.length > 1) byStart.sort((a, b) => a.start - b.start);
+  const byEnd = byStart.length > 1 ? [...byStart].sort((a, b) => a.end - b.end) : byStart;
+  const distinct: ContainerRecord[] = [];
+  for (const pc of byStart) if (!distinct.includes(pc.container)) distinct.push(pc.container);
+  wc.containers = distinct.length;
+  const active: PlacementCost[] = [];
+  let cpu = 0;
+  let prev = byStart[0].start;
+  for (let i = 0, j = 0; j < byEnd.length; ) {
+    const opening = i < byStart.length && byStart[i].start < byEnd[j].end;
+    const t = opening ? byStart[i].start : byEnd[j].end;
+    if (t > prev && active.length > 0) {
+      const h = (t - prev) / HOUR_MS;
+      wc.allocated.add(wc.rate * h, wc.odRate * h);
+      for (let k = 0; k < active.length; k++) {
+        const pc = active[k];
+        const share = (pc.container.cpu ?? 1) / cpu;
+        pc.real += wc.rate * h * share;
+        pc.od += wc.odRate * h * share;
+        spread?.(pc, prev, t, share);
+      }
+    }
+    prev = t;
+    if (opening) {
+      const pc = byStart[i++];
+      active.push(pc);
+      cpu += pc.container.cpu ?? 1;
+    } else {
+      const pc = byEnd[j++];
+      active.splice(active.indexOf(pc), 1);
+      cpu -= pc.container.cpu ?? 1;
+    }
+  }
+}
 
 export function buildReport(model: Model, opts: BuildOptions): CostReport {
   const win = model.window;
@@ -379,7 +456,8 @@ export function buildReport(model: Model, opts: BuildOptions): CostReport {
   }
 
   // Containers: share each worker among the containers on it, by vCPUs, moment by moment.
-  const placementCosts: PlacementCost[] = [];
+  // Each container's placements, in time order: the order resolveModel makes them in.
+  const segmentsByContainer = new Map<ContainerRecord, PlacementCost[]>();
   for (const p of model.placements) {
     const wc = workers.get(p.workerKey);
     if (wc === undefined) continue;
@@ -388,44 +466,22 @@ export function buildReport(model: Model, opts: BuildOptions): CostReport {
     if (end <= start) continue;
     const pc: PlacementCost = { container: p.container, worker: wc, workerId: p.workerId, start, end, real: 0, od: 0 };
     wc.placements.push(pc);
-    placementCosts.push(pc);
+    const list = segmentsByContainer.get(p.container);
+    if (list === undefined) segmentsByContainer.set(p.container, [pc]);
+    else list.push(pc);
   }
-  for (const wc of workers.values()) {
-    const byStart = wc.placements;
-    if (byStart.length === 0) continue;
-    wc.containers = new Set(byStart.map((pc) => pc.container)).size;
-    // Sweep the placements' starts and ends in time order (an end before a start at the same time).
-    byStart.sort((a, b) => a.start - b.start);
-    const byEnd = [...byStart].sort((a, b) => a.end - b.end);
-    const active = new Set<PlacementCost>();
-    let cpu = 0;
-    let prev = byStart[0].start;
-    for (let i = 0, j = 0; j < byEnd.length; ) {
-      const opening = i < byStart.length && byStart[i].start < byEnd[j].end;
-      const t = opening ? byStart[i].start : byEnd[j].end;
-      if (t > prev && active.size > 0) {
-        const h = (t - prev) / HOUR_MS;
-        wc.allocated.add(wc.rate * h, wc.odRate * h);
-        for (const pc of active) {
-          const share = (pc.container.cpu ?? 1) / cpu;
-          pc.real += wc.rate * h * share;
-          pc.od += wc.odRate * h * share;
-          if (sel?.containers.has(pc.container.id)) daily.spread(prev, t, wc.rate * share, wc.odRate * share);
-        }
-      }
-      prev = t;
-      if (opening) {
-        const pc = byStart[i++];
-        active.add(pc);
-        cpu += pc.container.cpu ?? 1;
-      } else {
-        const pc = byEnd[j++];
-        active.delete(pc);
-        cpu -= pc.container.cpu ?? 1;
-      }
-    }
+  const spreadChosen =
+    sel === undefined
+      ? undefined
+      : (pc: PlacementCost, t0: number, t1: number, share: number) => {
+          if (sel.containers.has(pc.container.id))
+            daily.spread(t0, t1, pc.worker.rate * share, pc.worker.odRate * share);
+        };
+  for (const wc of workers.values()) if (wc.placements.length > 0) shareWorker(wc, spreadChosen);
+  for (const [rec, list] of segmentsByContainer) {
+    if (!chosen(rec.id)) segmentsByContainer.delete(rec);
+    else if (!startsInOrder(list)) list.sort(byStartThenContainer);
   }
-  placementCosts.sort((a, b) => a.start - b.start || (a.container.id < b.container.id ? -1 : 1));
 
   const segmentRow = (pc: PlacementCost): SegmentRow => ({
     containerId: pc.container.id,
@@ -440,14 +496,6 @@ export function buildReport(model: Model, opts: BuildOptions): CostReport {
     savings: money(pc.od - pc.real),
   });
 
-  // Each chosen container's placements in time order (one pass over the sorted placements).
-  const segmentsByContainer = new Map<ContainerRecord, PlacementCost[]>();
-  for (const pc of placementCosts) {
-    if (!chosen(pc.container.id)) continue;
-    const list = segmentsByContainer.get(pc.container);
-    if (list === undefined) segmentsByContainer.set(pc.container, [pc]);
-    else list.push(pc);
-  }
   const controllerNames = new Map<string, string>();
   for (const c of model.controllers.values()) controllerNames.set(c.key, c.name);
 
@@ -455,9 +503,12 @@ export function buildReport(model: Model, opts: BuildOptions): CostReport {
   const containerRows: ContainerRow[] = [];
   const jobs = new Map<string, JobTotal>();
   const sumContainers = new Acc();
-  const records = [...model.containers.values()].filter((r) => chosen(r.id)).sort(byId);
+  const records: ContainerRecord[] = [];
+  for (const r of model.containers.values()) if (chosen(r.id)) records.push(r);
+  records.sort(byId);
+  const none: PlacementCost[] = [];
   for (const rec of records) {
-    const segs = segmentsByContainer.get(rec) ?? [];
+    const segs = segmentsByContainer.get(rec) ?? none;
     if (segs.length === 0 && sel === undefined) continue;
     let real = 0;
     let od = 0;
@@ -523,11 +574,14 @@ export function buildReport(model: Model, opts: BuildOptions): CostReport {
   jobRows.sort(byId);
 
   // Worker rows: all of them, or with a selection those that hosted a chosen container.
-  const hosting = new Set<WorkerCost>();
-  for (const list of segmentsByContainer.values()) for (const pc of list) hosting.add(pc.worker);
-  const workerCosts = [...workers.values()]
-    .filter((wc) => sel === undefined || hosting.has(wc))
-    .sort((a, b) => a.model.start - b.model.start || (a.model.rec.id < b.model.rec.id ? -1 : 1));
+  let hosting: Set<WorkerCost> | undefined;
+  if (sel !== undefined) {
+    hosting = new Set<WorkerCost>();
+    for (const list of segmentsByContainer.values()) for (const pc of list) hosting.add(pc.worker);
+  }
+  const workerCosts: WorkerCost[] = [];
+  for (const wc of workers.values()) if (hosting === undefined || hosting.has(wc)) workerCosts.push(wc);
+  workerCosts.sort((a, b) => a.model.start - b.model.start || (a.model.rec.id < b.model.rec.id ? -1 : 1));
   const workerRows: WorkerRow[] = workerCosts.map((wc) => ({
     id: wc.model.rec.id,
     controller: wc.model.controller.name,
@@ -541,7 +595,9 @@ export function buildReport(model: Model, opts: BuildOptions): CostReport {
     hours: hours(wc.model.end - wc.model.start),
     containers: wc.containers,
     idleCost: money(wc.total.real - wc.allocated.real),
-    ...wc.total.figures(),
+    realCost: money(wc.total.real),
+    onDemandCost: money(wc.total.od),
+    savings: money(wc.total.od - wc.total.real),
   }));
 
   // Controller rows: the controller plus its workers (summed in one pass over the workers).
@@ -662,7 +718,7 @@ export function buildReport(model: Model, opts: BuildOptions): CostReport {
   const shownWorkers = sel === undefined ? [...workers.values()] : workerCosts;
   const lifetime =
     sel !== undefined && sel.kind !== 'container'
-      ? placementCosts.filter((pc) => sel.containers.has(pc.container.id)).map(segmentRow)
+      ? [...segmentsByContainer.values()].flat().sort(byStartThenContainer).map(segmentRow)
       : null;
 
   return {

@@ -195,12 +195,16 @@ export async function runCost(args: CostArgs, io: CostIo): Promise<CostResult> {
       inWindow.map((s) => s.file.ref),
       anchors,
       opts.threads,
-      (i, scan) => {
+      (i) => {
         const { file, start, end } = inWindow[i];
         collector.addFile(file.controller, start, end);
-        for (const ev of scan.events) collector.add(file.controller, ev);
-        for (const w of scan.warnings) warnings.add(w);
-        overlong += scan.overlong;
+        return {
+          event: (ev) => collector.add(file.controller, ev),
+          warning: (w) => warnings.add(w),
+        };
+      },
+      (_i, skipped) => {
+        overlong += skipped;
       },
     );
   } else {

@@ -8,7 +8,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { UserError } from '../errors';
-import { type FileScan, scanLocalFile } from './scan-file';
+import { type FileScan, type ScanSink, scanLocalFileInto } from './scan-file';
 import type { Anchor } from './scanner';
 
 const WORKER_FILE = join(__dirname, 'scan-worker.js');
@@ -29,25 +29,29 @@ export function threadsAvailable(): boolean {
 }
 
 /**
- * Scans `paths` with up to `threads` threads; calls `onFile` for each file in the order of
- * `paths` (not of completion), so results do not depend on timing.
+ * Scans `paths` with up to `threads` threads. For each file, in the order of `paths` (not of
+ * completion, so results do not depend on timing): `sinkFor(index)` gives where its events and
+ * warnings go, they are delivered in the order they were read, then `done(index, overlong)`. On
+ * the calling thread the file streams straight into the sink; from a worker thread its events
+ * arrive held, and are replayed into the sink.
  */
 export async function scanFiles(
   paths: readonly string[],
   anchors: readonly Anchor[],
   threads: number,
-  onFile: (index: number, scan: FileScan) => void,
+  sinkFor: (index: number) => ScanSink,
+  done: (index: number, overlong: number) => void,
 ): Promise<void> {
   const n = Math.min(threads, paths.length);
   if (n <= 1 || !threadsAvailable()) {
     paths.forEach((p, i) => {
-      let scan: FileScan;
+      let overlong: number;
       try {
-        scan = scanLocalFile(p, anchors);
+        overlong = scanLocalFileInto(p, anchors, sinkFor(i));
       } catch (err) {
         throw new UserError(`reading ${p}: ${(err as Error).message}`);
       }
-      onFile(i, scan);
+      done(i, overlong);
     });
     return;
   }
@@ -57,7 +61,10 @@ export async function scanFiles(
     while (results.has(delivered)) {
       const r = results.get(delivered)!;
       results.delete(delivered);
-      onFile(delivered++, r);
+      const sink = sinkFor(delivered);
+      for (const ev of r.events) sink.event(ev);
+      for (const w of r.warnings) sink.warning(w);
+      done(delivered++, r.overlong);
     }
   };
   const workerData = { anchors: anchors.map((a) => ({ needle: new Uint8Array(a.needle), offset: a.offset })) };
