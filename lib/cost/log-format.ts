@@ -190,10 +190,10 @@ export function tailTimestamp(text: string, complete: boolean): number | undefin
 // ---------------------------------------------------------------------------------------------
 
 /** `r5b.xlarge`, `u-6tb1.metal`, `c7gn.16xlarge`. */
-const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9-]+$/;
+export const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9-]+$/;
 /** Worker, container and job ids: no spaces, no quotes. */
-const ID = /^[A-Za-z0-9][A-Za-z0-9_.:@/-]*$/;
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+export const ID = /^[A-Za-z0-9][A-Za-z0-9_.:@/-]*$/;
+export const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 
 export function isInstanceType(v: string): boolean {
   return INSTANCE_TYPE.test(v);

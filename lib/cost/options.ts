@@ -136,20 +136,8 @@ export function parseOutputs(v: string | undefined): OutputFormat[] {
   return out;
 }
 
-export async function resolveOptions(
-  args: CostArgs,
-  now: number,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<CostOptions> {
-  if (args.logs === undefined || args.logs.trim() === '') {
-    throw new UserError(
-      'Entry error: -l: location of log files parameter is mandatory (-l/--logs DIR, or -l s3://BUCKET/PREFIX for synced logs)',
-    );
-  }
-  const window = resolveWindow(args, now);
-  const discountPercent = parseDiscount(args.discount);
-  const outputs = parseOutputs(args.output);
-
+/** -c, -f or -j (at most one), with a non-empty id. */
+export function parseFilter(args: CostArgs): CostOptions['filter'] {
   const filters = (
     [
       ['container', '-c/--container', args.container],
@@ -170,6 +158,24 @@ export async function resolveOptions(
     }
     filter = { kind, flag, value: value.trim() };
   }
+  return filter;
+}
+
+export async function resolveOptions(
+  args: CostArgs,
+  now: number,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<CostOptions> {
+  if (args.logs === undefined || args.logs.trim() === '') {
+    throw new UserError(
+      'Entry error: -l: location of log files parameter is mandatory (-l/--logs DIR, or -l s3://BUCKET/PREFIX for synced logs)',
+    );
+  }
+  const window = resolveWindow(args, now);
+  const discountPercent = parseDiscount(args.discount);
+  const outputs = parseOutputs(args.output);
+
+  const filter = parseFilter(args);
 
   let threads = defaultThreads();
   if (args.threads !== undefined) {

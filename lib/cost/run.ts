@@ -222,7 +222,38 @@ export async function runCost(args: CostArgs, io: CostIo): Promise<CostResult> {
   }
   if (overlong > 0) warnings.add(`skipped ${overlong} lines longer than 1 MiB`);
 
-  const model = resolveModel(collector, win, { fallbackRegion: opts.region, rootName: store.rootName, warnings });
+  return finishReport(
+    opts,
+    {
+      collector,
+      warnings,
+      rootName: store.rootName,
+      files: {
+        found: files.length,
+        read: inWindow.length,
+        outsideWindow: valid.length - inWindow.length,
+        invalid: files.length - valid.length,
+      },
+    },
+    io,
+  );
+}
+
+/** What reading the logs gave, by either path (files here, or the Athena query of athena-run.ts). */
+export interface LogsRead {
+  readonly collector: Collector;
+  readonly warnings: Warnings;
+  /** How to name a controller whose logs sit at the top of the logs location. */
+  readonly rootName: string;
+  readonly files: CostReport['files'];
+}
+
+/** From the collected logs to the report files and the two summary lines: the same for both paths. */
+export async function finishReport(opts: CostOptions, read: LogsRead, io: CostIo): Promise<CostResult> {
+  const now = io.now ?? Date.now;
+  const { collector, warnings } = read;
+  const win = opts.window;
+  const model = resolveModel(collector, win, { fallbackRegion: opts.region, rootName: read.rootName, warnings });
   let selection: Selection | undefined;
   if (opts.filter !== undefined) {
     selection = selectContainers(model, opts.filter.kind, opts.filter.flag, opts.filter.value);
@@ -258,12 +289,7 @@ export async function runCost(args: CostArgs, io: CostIo): Promise<CostResult> {
     price,
     selection,
     warnings,
-    files: {
-      found: files.length,
-      read: inWindow.length,
-      outsideWindow: valid.length - inWindow.length,
-      invalid: files.length - valid.length,
-    },
+    files: read.files,
     now: new Date(now()),
   });
 
@@ -283,7 +309,7 @@ export async function runCost(args: CostArgs, io: CostIo): Promise<CostResult> {
     );
   }
   io.out(
-    `${report.window.firstDay} .. ${report.window.lastDay} (UTC): ${inWindow.length} of ${files.length} log files read; ${s.controllers} controllers, ${s.workers} workers, ${s.containers} containers, ${s.jobs} jobs`,
+    `${report.window.firstDay} .. ${report.window.lastDay} (UTC): ${read.files.read} of ${read.files.found} log files read; ${s.controllers} controllers, ${s.workers} workers, ${s.containers} containers, ${s.jobs} jobs`,
   );
   io.out(
     `real cost ${usd(s.realCost)}, on-demand equivalent ${usd(s.onDemandCost)}${opts.discountPercent ? ` (${opts.discountPercent}% discount)` : ''}, savings ${usd(s.savings)} (${s.savingsPercent}%)`,
