@@ -31,11 +31,12 @@ echo "install-test-deps: ok (${#packages[@]} packages present)"
 
 # Python tools the tests use: moto (AWS emulator, server mode) and cfn-lint. They come with the
 # machine image; check them here so a missing one fails with one clear line, not deep in a test.
-for mod in moto cfnlint; do
+# sqlite3 (Python's standard library) runs the cost --athena query in test/cost/trino-sqlite.py.
+for mod in moto cfnlint sqlite3; do
   if ! python3 -c "import ${mod}" 2>/dev/null; then
     echo "install-test-deps: python3 module '${mod}' is missing (pip install ${mod/cfnlint/cfn-lint})" >&2
     exit 1
   fi
 done
 python3 -c 'import moto.server' 2>/dev/null || { echo "install-test-deps: moto server mode is missing (pip install 'moto[server]')" >&2; exit 1; }
-echo "install-test-deps: ok (moto, cfn-lint)"
+echo "install-test-deps: ok (moto, cfn-lint, sqlite3)"

@@ -6,6 +6,7 @@
  */
 import type { Command } from 'commander';
 import type { CostArgs } from '../cost/options';
+import { UserError } from '../errors';
 import { stdio } from './common';
 
 /** --config supplies the default --region (deployment.region); an explicit --region wins. */
@@ -44,8 +45,36 @@ export function registerCostCommand(program: Command): void {
     .option('--region <region>', 'region of controllers whose logs do not say (DefaultRegion), and of the S3 client')
     .option('--profile <name>', 'AWS profile for S3 and the Price List API')
     .option('--threads <n>', 'threads scanning local log files (default: one per idle CPU, at most 8)')
-    .action(async (args: CostArgs & { config?: string }) => {
-      const { config, ...rest } = args;
+    .option(
+      '--athena',
+      "read the deployment's synced logs with Amazon Athena instead of -l (needs --config with logs.athena: true)",
+    )
+    .option('--workgroup <name>', 'Athena workgroup for --athena (default: <deployment>-cost, made by the stack)')
+    .action(async (args: CostArgs & { config?: string; athena?: boolean; workgroup?: string }) => {
+      const { config, athena, workgroup, ...rest } = args;
+      if (athena) {
+        const { runCostAthena } = require('../cost/athena-run') as typeof import('../cost/athena-run');
+        const { loadConfig } = require('../config/load') as typeof import('../config/load');
+        const dep =
+          config === undefined
+            ? undefined
+            : (() => {
+                const c = loadConfig(config).config;
+                return {
+                  configPath: config,
+                  name: c.deployment.name,
+                  region: c.deployment.region,
+                  athena: c.logs.athena,
+                };
+              })();
+        await runCostAthena({ ...rest, workgroup }, dep, stdio);
+        return;
+      }
+      if (workgroup !== undefined) {
+        throw new UserError(
+          `Incorrect entry: --workgroup '${workgroup}' needs --athena (it names the Athena workgroup)`,
+        );
+      }
       // require, not import(): this compiles to CommonJS, where a relative import() needs a file extension.
       const { runCost } = require('../cost/run') as typeof import('../cost/run');
       await runCost(withConfigRegion(rest, config), stdio);
