@@ -20,6 +20,10 @@ const PE = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
 const HOST_LIST = /^@?[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$/;
 const CIDR = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(3[0-2]|[12]?\d)$/;
 const WORKER_NAME = /^[A-Za-z0-9 ._()-]{1,80}$/;
+const ADDRESS = /^[0-9A-Fa-f.:]{2,45}$/;
+
+/** The account sshd runs the submission AuthorizedKeysCommand as (no shell, no home). */
+export const SUBMIT_AKC_USER = 'xspot-akc';
 
 /** The guide: a single controller should be limited to 80 job slots. */
 export const MAX_SLOTS_PER_CONTROLLER = 80;
@@ -87,6 +91,17 @@ export function validateSchedulerSettings(s: SchedulerSettings): void {
   if (!PUBLISH_DIR.test(s.publishDir)) fail('publishDir', s.publishDir, 'an absolute path');
   if (!ABS_PATH.test(s.installDir))
     fail('installDir', s.installDir, 'a local absolute path such as /usr/libexec/xspot-cdk/scheduler');
+  checkInt('submitPort', s.submitPort, 1, 65535);
+  for (const [field, value] of [
+    ['submitStateDir', s.submitStateDir],
+    ['submitHostKey', s.submitHostKey],
+    ['submitEnvFile', s.submitEnvFile],
+  ] as const) {
+    if (!ABS_PATH.test(value)) fail(field, value, 'a local absolute path');
+  }
+  if (s.submitAddress !== '' && !ADDRESS.test(s.submitAddress)) {
+    fail('submitAddress', s.submitAddress, "an IP address, or '' for the controller's first address");
+  }
 }
 
 // ---- config blocks -------------------------------------------------------------------------
@@ -141,6 +156,65 @@ const REAL_SUBMIT_DEFAULT: Record<SchedulerKind, string> = {
   lsf: '/usr/bin/bsub.orig',
 };
 
+/** The installed per-job submit helper (prolog, epilog, authorized keys, forward, launcher). */
+export function submitHelper(s: SchedulerSettings, kind: SchedulerKind): string {
+  return `${s.installDir}/${kind}/xspot_submit`;
+}
+
+/** Where the submission sshd's config is installed (the runtime's submit-sshd step copies it there). */
+export const SUBMIT_SSHD_CONFIG = '/etc/xspot-cdk/submit-sshd/sshd_config';
+
+/**
+ * sshd_config of the controllers' submission sshd (its own instance and port, beside the site's
+ * sshd): public keys from the AuthorizedKeysCommand only (the per-job keys, each restricted to
+ * the forward), nothing else authenticates, nothing is forwarded, no TTY. SetEnv keeps bash
+ * (SHLVL) and zsh (ZDOTDIR) from reading the user's startup files before the forced command.
+ * OpenSSH 7.8 or later (SetEnv).
+ */
+export function submitSshdConfig(s: SchedulerSettings, kind: SchedulerKind): string {
+  const hostKey = s.submitHostKey.replace(/\.pub$/, '');
+  return [
+    '# sshd for job submissions from inside X-Spot containers (rendered by xspot-cdk scheduler render).',
+    '# Only the per-job keys the controller mints pass, each forced to run the submit forward.',
+    `Port ${s.submitPort}`,
+    `HostKey ${hostKey}`,
+    'PidFile none',
+    `AuthorizedKeysFile none`,
+    `AuthorizedKeysCommand ${submitHelper(s, kind)} authorized-keys %u`,
+    `AuthorizedKeysCommandUser ${SUBMIT_AKC_USER}`,
+    'AuthenticationMethods publickey',
+    'PubkeyAuthentication yes',
+    'PasswordAuthentication no',
+    'KbdInteractiveAuthentication no',
+    'HostbasedAuthentication no',
+    'GSSAPIAuthentication no',
+    'PermitRootLogin no',
+    'PermitEmptyPasswords no',
+    'PermitUserEnvironment no',
+    'PermitTTY no',
+    'PermitTunnel no',
+    'DisableForwarding yes',
+    'AllowTcpForwarding no',
+    'AllowStreamLocalForwarding no',
+    'AllowAgentForwarding no',
+    'X11Forwarding no',
+    'GatewayPorts no',
+    'PermitUserRC no',
+    'UsePAM no',
+    'UseDNS no',
+    'PrintMotd no',
+    'PrintLastLog no',
+    'StrictModes yes',
+    'MaxAuthTries 2',
+    'MaxSessions 1',
+    'LoginGraceTime 30',
+    'MaxStartups 20:50:100',
+    'AcceptEnv XSPOT_SUBMIT_CWD',
+    'SetEnv SHLVL=1 ZDOTDIR=/nonexistent/xspot-submit BASH_ENV= ENV=',
+    '',
+  ].join('\n');
+}
+
 function hookValues(s: SchedulerSettings, kind: SchedulerKind): [string, Value][] {
   return [
     ['scheduler', kind],
@@ -158,6 +232,14 @@ function hookValues(s: SchedulerSettings, kind: SchedulerKind): [string, Value][
     ['script_dir', scriptDirForShell(s.scriptDir)],
     ['real_submit', s.realSubmitCommand ?? REAL_SUBMIT_DEFAULT[kind]],
     ['pe_name', s.gridEnginePe],
+    ['install_dir', s.installDir],
+    ['submit_helper', submitHelper(s, kind)],
+    ['submit_state_dir', s.submitStateDir],
+    ['submit_port', s.submitPort],
+    ['submit_address', s.submitAddress],
+    ['submit_host_key', s.submitHostKey],
+    ['submit_akc_user', SUBMIT_AKC_USER],
+    ['submit_env_file', s.submitEnvFile],
   ];
 }
 
@@ -278,6 +360,11 @@ function slurmConfSnippet(s: SchedulerSettings): string {
     'TreeWidth=65533',
     '# A controller declares more CPUs (slots) than it has cores.',
     'SlurmdParameters=config_overrides',
+    '# Submissions from inside X-Spot containers: root mints a key for each job on its controller and',
+    '# deletes it when the job ends (docs/security.md). If slurm.conf already names a Prolog or Epilog,',
+    '# keep yours and run this one too (Slurm 21.08+ takes a glob such as /etc/slurm/prolog.d/*).',
+    `Prolog=${submitHelper(s, 'slurm')}`,
+    `Epilog=${submitHelper(s, 'slurm')}`,
     `Nodeset=${SLURM_NODESET} Feature=${SLURM_FEATURE}`,
     "# One partition per X-Spot queue, all on the controllers' nodeset.",
     ...partitions,
@@ -421,6 +508,16 @@ function lsfConf(): string {
   ].join('\n');
 }
 
+/** The submissions-from-containers pieces every scheduler gets: the helper and its sshd config. */
+function putSubmit(
+  s: SchedulerSettings,
+  kind: SchedulerKind,
+  put: (rel: string, content: string, mode?: number) => void,
+) {
+  put('xspot_submit', hook(s, kind, 'common/xspot_submit', 'py'), 0o755);
+  put('submit-sshd_config', submitSshdConfig(s, kind));
+}
+
 function renderKind(s: SchedulerSettings, kind: SchedulerKind): RenderedFiles {
   const vars = templateVars(s);
   const files: RenderedFiles = {};
@@ -432,11 +529,14 @@ function renderKind(s: SchedulerSettings, kind: SchedulerKind): RenderedFiles {
       put('job_submit.lua', hook(s, kind, 'slurm/job_submit.lua', 'lua'));
       put('cli_filter.lua', hook(s, kind, 'slurm/cli_filter.lua', 'lua'));
       put('sbatch', hook(s, kind, 'common/sub_wrapper.py', 'py'), 0o755);
+      putSubmit(s, kind, put);
       put('slurm.conf.snippet', slurmConfSnippet(s));
       put('README.md', fillTemplate('install/README-slurm.md', vars));
       break;
     case 'gridengine':
       put('jsv_xspot', hook(s, kind, 'gridengine/jsv_xspot', 'sh'), 0o755);
+      put('qsub', hook(s, kind, 'common/sub_wrapper.py', 'py'), 0o755);
+      putSubmit(s, kind, put);
       put('xspot_starter', hook(s, kind, 'gridengine/xspot_starter', 'sh'), 0o755);
       put(`${s.gridEnginePe}.pe`, fillTemplate('gridengine/pe.template', vars));
       put('xspot_job.complex', readAsset('gridengine/xspot_job.complex'));
@@ -447,6 +547,7 @@ function renderKind(s: SchedulerSettings, kind: SchedulerKind): RenderedFiles {
     case 'lsf':
       put('esub.xspot', hook(s, kind, 'lsf/esub.xspot', 'py'), 0o755);
       put('bsub', hook(s, kind, 'common/sub_wrapper.py', 'py'), 0o755);
+      putSubmit(s, kind, put);
       put('xspot_job_starter', hook(s, kind, 'lsf/xspot_job_starter', 'sh'), 0o755);
       put('esub.site-chain.example', readAsset('lsf/esub.site-chain.example'), 0o755);
       put('lsf.conf.snippet', lsfConf());

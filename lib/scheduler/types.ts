@@ -58,6 +58,19 @@ export interface SchedulerSettings {
    * `jsv_url`, `JOB_STARTER`, the `sbatch`/`bsub` links) points here, never at shared storage.
    */
   readonly installDir: string;
+  /**
+   * Submissions from inside X-Spot containers (docs/security.md): the port of the controllers'
+   * submission sshd, which accepts only the per-job keys the controller's per-job hook mints.
+   */
+  readonly submitPort: number;
+  /** Local, root-owned state of the per-job submit keys (tmpfs: gone after a reboot). */
+  readonly submitStateDir: string;
+  /** The address containers reach the controller at; '' = the controller's first address. */
+  readonly submitAddress: string;
+  /** Public half of the submission sshd's host key (the containers pin it). */
+  readonly submitHostKey: string;
+  /** Root-owned NAME=VALUE file of the scheduler client variables the forwarded submit command gets. */
+  readonly submitEnvFile: string;
 }
 
 /** One rendered file: its text and Unix mode. */
@@ -92,4 +105,9 @@ export const DEFAULT_SCHEDULER_SETTINGS: SchedulerSettings = {
   // biome-ignore lint/suspicious/noTemplateCurlyInString: the guide's shell variable, shown as is
   publishDir: '${SCRIPT_DEPLOY_DIR}/latest/tools/sched-wrapper',
   installDir: '/usr/libexec/xspot-cdk/scheduler',
+  submitPort: 2222,
+  submitStateDir: '/run/xspot-cdk/submit',
+  submitAddress: '',
+  submitHostKey: '/etc/xspot-cdk/submit-sshd/ssh_host_ed25519_key.pub',
+  submitEnvFile: '/etc/xspot-cdk/submit.env',
 };

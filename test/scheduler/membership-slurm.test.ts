@@ -39,10 +39,13 @@ const SETTINGS: SchedulerSettings = {
 /** The rendered slurm.conf lines that are settings (comments and the lua plugin left out). */
 function renderedConfLines(): string[] {
   const snippet = renderSchedulerFiles(SETTINGS, ['slurm'])['slurm/slurm.conf.snippet'].content;
-  return snippet
-    .split('\n')
-    .filter((l) => l.trim() !== '' && !l.startsWith('#'))
-    .filter((l) => !l.startsWith('JobSubmitPlugins=') && !l.startsWith('SlurmdParameters='));
+  return (
+    snippet
+      .split('\n')
+      .filter((l) => l.trim() !== '' && !l.startsWith('#'))
+      // (Prolog/Epilog: the submit keys, tested in submit-slurm.test.ts with the helper installed)
+      .filter((l) => !/^(JobSubmitPlugins|SlurmdParameters|Prolog|Epilog)=/.test(l))
+  );
 }
 
 maybe('Slurm: controllers join and leave as dynamic nodes (real slurmctld, second host in a netns)', () => {

@@ -32,6 +32,8 @@ describe('renderSchedulerFiles', () => {
       'slurm/job_submit.lua',
       'slurm/sbatch',
       'slurm/slurm.conf.snippet',
+      'slurm/submit-sshd_config',
+      'slurm/xspot_submit',
     ]);
     expect(files['slurm/sbatch'].mode).toBe(0o755);
     expect(files['slurm/job_submit.lua'].mode).toBe(0o644);
@@ -46,6 +48,8 @@ describe('renderSchedulerFiles', () => {
       expect.arrayContaining([
         'gridengine/jsv_xspot',
         'gridengine/xspot_starter',
+        'gridengine/qsub',
+        'gridengine/xspot_submit',
         'gridengine/smp.pe',
         'gridengine/xspot.queue',
         'gridengine/chipspot.queue',
@@ -116,7 +120,7 @@ describe('renderSchedulerFiles', () => {
       );
       const shellcheck = run('shellcheck', sh);
       expect(shellcheck.stdout + shellcheck.stderr).toBe('');
-      for (const py of ['slurm/sbatch', 'lsf/bsub', 'lsf/esub.xspot']) {
+      for (const py of ['slurm/sbatch', 'gridengine/qsub', 'lsf/bsub', 'lsf/esub.xspot', 'slurm/xspot_submit']) {
         const r = run('python3', ['-c', 'import ast,sys; ast.parse(open(sys.argv[1]).read())', path.join(dir, py)]);
         expect({ py, err: r.stderr }).toEqual({ py, err: '' });
         expect(files[py].content.startsWith('#!/usr/bin/python3\n')).toBe(true);
@@ -153,6 +157,8 @@ describe('membership lines (controllers join by themselves; nothing names a host
       'MaxNodeCount=10',
       'TreeWidth=65533',
       'SlurmdParameters=config_overrides',
+      'Prolog=/usr/libexec/xspot-cdk/scheduler/slurm/xspot_submit',
+      'Epilog=/usr/libexec/xspot-cdk/scheduler/slurm/xspot_submit',
       'Nodeset=xspot_controllers Feature=xspot',
       'PartitionName=xspot Nodes=xspot_controllers MaxTime=INFINITE State=UP OverSubscribe=NO',
       'PartitionName=chipspot Nodes=xspot_controllers MaxTime=INFINITE State=UP OverSubscribe=NO',

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""sub_wrapper: X-Spot wrapper installed in place of sbatch (Slurm) or bsub (LSF).
+"""sub_wrapper: X-Spot wrapper installed in place of sbatch (Slurm), qsub (Grid Engine) or bsub (LSF).
 
 Usage: exactly as the command it replaces (sbatch ... / bsub ...); the original command is
 CONFIG["real_submit"] (e.g. sbatch.orig). A job for any other queue/partition is handed to the
@@ -16,13 +16,31 @@ original command with its arguments and stdin unchanged. A job for an X-Spot que
     A script read from stdin has its #BSUB lines applied and is saved to the X-Spot script
     directory first.
 
+  Grid Engine (the guide's qsub replacement): the job is handed to the original qsub, whose JSV
+    (jsv_xspot) rewrites X-Spot jobs; the wrapper adds the in-container path below.
+
+Inside an X-Spot container (controller_ip set: XSPOT_CONTROLLER_IP, put there by the launcher
+with this job's submit key) the submission is not made here: it is forwarded, arguments and
+stdin, over ssh to the controller that runs the job, whose sshd runs it as the same user with
+this wrapper there (docs/security.md, "Submissions from inside containers"). The submit
+directory and the script must be on storage the controller mounts too.
+
+Diagnostics, as in the guide's sample output, go to stderr: `controller_ip = <address|None>`,
+`NO stdin` (or the size of the script read from stdin), `NO stdin(sub_cmd)` (or the size fed
+to the original command), and on the ssh path the forwarded command between
+`*** BEGIN ssh_stdin` and `***  END  ssh_stdin`, then `NO stdin(ssh)` or the size forwarded.
+
 Bad requests are refused with a message and exit status 1. Python 3.6+, standard library only.
 """
 
+import base64
 import os
+import pwd
 import re
 import shlex
+import subprocess
 import sys
+import tempfile
 
 # BEGIN CONFIGURATION (rendered by xspot-cdk scheduler render)
 CONFIG = {
@@ -40,6 +58,7 @@ CONFIG = {
     "largest_worker": "the largest configured worker",
     "script_dir": "${HOME}/.xspot/jobs",
     "real_submit": "/usr/bin/sbatch.orig",
+    "submit_helper": "/usr/libexec/xspot-cdk/scheduler/slurm/xspot_submit",
 }
 # END CONFIGURATION
 
@@ -71,6 +90,17 @@ verbose version wait
 BSUB_FLAGS = set("""
 -B -H -I -Ip -IS -ISp -ISs -Is -IX -K -N -Ne -r -rn -ul -x -hl -tty -Zs -h -V -ar -XF -datachk
 """.split())
+
+# qsub options that take no value, and the one that takes two (-pe NAME SLOTS); every other
+# option takes one.
+QSUB_FLAGS = set("-cwd -h -hard -soft -help -notify -clear -terse -verify -V".split())
+QSUB_TWO = set(["-pe"])
+
+SUBMIT_NAME = {"slurm": "sbatch", "gridengine": "qsub", "lsf": "bsub"}
+SSH = "/usr/bin/ssh"
+ADDRESS = re.compile(r"^[0-9A-Fa-f.:]{2,45}$")
+PORT = re.compile(r"^[1-9][0-9]{0,4}$")
+HOST_KEY = re.compile(r"^ssh-ed25519 [A-Za-z0-9+/]{68}={0,2}$")
 
 
 class Refuse(Exception):
@@ -122,8 +152,33 @@ def feed_stdin(data):
     os.close(r)
 
 
+# ---- diagnostics (the guide's sample output; stderr, so stdout stays the scheduler's) ---------
+
+FORWARDED = bool(os.environ.get("XSPOT_SUBMIT_FORWARDED"))
+STDIN_SEEN = [False]
+
+
+def diag(line):
+    sys.stderr.write(line + "\n")
+
+
+def read_stdin():
+    """The script on stdin, reported once as the guide's `stdin` diagnostics show it."""
+    data = sys.stdin.buffer.read()
+    STDIN_SEEN[0] = True
+    if not FORWARDED:
+        diag("*** BEGIN stdin")
+        diag("(%d bytes)" % len(data))
+        diag("***  END  stdin")
+    return data
+
+
 def real_exec(argv, stdin_bytes=None, extra_env=None):
     """Replaces this process with the original submit command; never returns."""
+    if not FORWARDED:
+        if not STDIN_SEEN[0]:
+            diag("NO stdin")
+        diag("NO stdin(sub_cmd)" if stdin_bytes is None else "stdin(sub_cmd): %d bytes" % len(stdin_bytes))
     real = CONFIG["real_submit"]
     env = dict(os.environ)
     if extra_env:
@@ -299,7 +354,13 @@ def slurm_launcher(directives, original, args):
         "printf '%s' " + sh_quote(original) + ' >"$xspot_script"',
         'chmod 700 "$xspot_script"',
         "set +e",
-        exorun + ' run -c "$XSPOT_CPUS" -m "$XSPOT_MEM_GB" -i "$XSPOT_IMAGE" -- "$xspot_script" "$@"',
+        "# the job's submit key (xspot_submit exec), so the container can submit sub-jobs",
+        "if [ -x " + sh_quote(CONFIG["submit_helper"]) + " ]; then",
+        "  " + sh_quote(CONFIG["submit_helper"]) + " exec -- " + exorun
+        + ' run -c "$XSPOT_CPUS" -m "$XSPOT_MEM_GB" -i "$XSPOT_IMAGE" -- "$xspot_script" "$@"',
+        "else",
+        "  " + exorun + ' run -c "$XSPOT_CPUS" -m "$XSPOT_MEM_GB" -i "$XSPOT_IMAGE" -- "$xspot_script" "$@"',
+        "fi",
         "",
     ]
     return "\n".join(lines)
@@ -351,7 +412,7 @@ def sbatch_main(argv):
             real_exec(argv)  # let sbatch report the missing file in its own words
         script_args = argv[script_at + 1:]
     else:
-        stdin_bytes = sys.stdin.buffer.read()
+        stdin_bytes = read_stdin()
         original = stdin_bytes.decode("utf-8", "surrogateescape")
 
     directives = directive_lines(original)
@@ -491,7 +552,7 @@ def bsub_main(argv):
     command = argv[cmd_at:] if cmd_at is not None else []
     all_opts = list(opts)
     if not command:
-        stdin_bytes = sys.stdin.buffer.read()
+        stdin_bytes = read_stdin()
         all_opts = bsub_directives(stdin_bytes.decode("utf-8", "surrogateescape")) + opts
     queue = [v for o, v in all_opts if o == "-q"]
     if not is_xspot_list(queue[-1] if queue else "", "-q"):
@@ -513,10 +574,126 @@ def bsub_main(argv):
     real_exec(flatten(new_opts) + exorun + ["/bin/sh", "-c", sh_quote(" ".join(command))])
 
 
+# ---- Grid Engine ----------------------------------------------------------------------------
+
+def qsub_script_at(args):
+    """The index of the job script (or command, with -b y) in qsub's arguments, or None."""
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a == "--":
+            return i + 1 if i + 1 < len(args) else None
+        if not a.startswith("-") or a == "-":
+            return i
+        if a in QSUB_FLAGS:
+            i += 1
+        elif a in QSUB_TWO:
+            if i + 2 >= len(args):
+                raise Refuse("xspot: qsub option %s needs a name and a slot count" % a)
+            i += 3
+        elif a == "-binding" and i + 1 < len(args) and args[i + 1] in ("set", "env", "pe"):
+            i += 3
+        else:
+            if i + 1 >= len(args):
+                raise Refuse("xspot: qsub option %s needs a value" % a)
+            i += 2
+    return None
+
+
+def qsub_main(argv):
+    """The guide's qsub replacement: jsv_xspot rewrites X-Spot jobs inside qsub itself."""
+    stdin_bytes = None
+    if qsub_script_at(argv) is None and not any(a in ("-help",) for a in argv):
+        stdin_bytes = read_stdin()
+    real_exec(argv, stdin_bytes)
+
+
+# ---- inside an X-Spot container: forward over ssh -----------------------------------------
+
+def uses_stdin(argv):
+    """Whether the submit command would read the job script from stdin."""
+    kind = CONFIG["scheduler"]
+    if kind == "lsf":
+        opts, cmd_at = parse_bsub(argv)
+        return cmd_at is None and not any(o in ("-h", "-V") for o, _ in opts)
+    if kind == "gridengine":
+        return qsub_script_at(argv) is None and "-help" not in argv
+    opts, script_at = parse_sbatch(argv)
+    if any(n in ("help", "usage", "version", "h", "V") for n, _, _ in opts):
+        return False
+    return script_at is None and opt_value(opts, "wrap") is None
+
+
+def container_env(name, pattern, what):
+    value = os.environ.get(name, "")
+    if not pattern.match(value):
+        raise Refuse("xspot: %s=%r is not %s; the launcher of this job sets it from the key the controller's "
+                     "per-job hook minted" % (name, value, what))
+    return value
+
+
+def forward_main(argv, controller_ip):
+    """Sends the submission to the controller; returns the remote submit command's status."""
+    name = SUBMIT_NAME[CONFIG["scheduler"]]
+    diag("controller_ip = %s" % controller_ip)
+    if not ADDRESS.match(controller_ip):
+        raise Refuse("xspot: XSPOT_CONTROLLER_IP=%r is not an IP address" % controller_ip)
+    port = container_env("XSPOT_SUBMIT_PORT", PORT, "a port number")
+    host_key = container_env("XSPOT_SUBMIT_HOST_KEY", HOST_KEY, "the controller's ssh-ed25519 host key")
+    encoded = os.environ.get("XSPOT_SUBMIT_KEY", "")
+    try:
+        private = base64.b64decode(encoded.encode(), validate=True)
+    except ValueError:
+        private = b""
+    if b"OPENSSH PRIVATE KEY" not in private:
+        raise Refuse("xspot: this job has no submit key (XSPOT_SUBMIT_KEY is unset or not a key), so it cannot "
+                     "submit from inside its container; the controller's per-job hook did not mint one")
+    stdin_bytes = sys.stdin.buffer.read() if uses_stdin(argv) else None
+    command = " ".join(shlex.quote(w) for w in [name] + list(argv))
+    diag("*** BEGIN ssh_stdin")
+    diag(command)
+    diag("***  END  ssh_stdin")
+    diag("NO stdin(ssh)" if stdin_bytes is None else "stdin(ssh): %d bytes" % len(stdin_bytes))
+    user = pwd.getpwuid(os.getuid()).pw_name
+    work = tempfile.mkdtemp(prefix="xspot-submit-")
+    try:
+        key = os.path.join(work, "id_ed25519")
+        fd = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(private)
+        known = os.path.join(work, "known_hosts")
+        target = controller_ip if port == "22" else "[%s]:%s" % (controller_ip, port)
+        with open(known, "w") as f:
+            f.write("%s %s\n" % (target, host_key))
+        env = dict(os.environ)
+        env["XSPOT_SUBMIT_CWD"] = os.getcwd()
+        ssh = [SSH, "-F", "/dev/null", "-T", "-i", key, "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none",
+               "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=" + known,
+               "-o", "GlobalKnownHostsFile=/dev/null", "-o", "ForwardAgent=no", "-o", "ForwardX11=no",
+               "-o", "ClearAllForwardings=yes", "-o", "SendEnv=XSPOT_SUBMIT_CWD", "-o", "ConnectTimeout=30",
+               "-o", "LogLevel=ERROR", "-p", port, "-l", user, "--", controller_ip, command]
+        sys.stdout.flush()
+        sys.stderr.flush()
+        if stdin_bytes is None:
+            return subprocess.run(ssh, stdin=subprocess.DEVNULL, env=env).returncode
+        return subprocess.run(ssh, input=stdin_bytes, env=env).returncode
+    finally:
+        for name in os.listdir(work):
+            os.unlink(os.path.join(work, name))
+        os.rmdir(work)
+
+
 def main():
     try:
+        controller_ip = os.environ.get("XSPOT_CONTROLLER_IP", "")
+        if controller_ip and not FORWARDED:
+            sys.exit(forward_main(sys.argv[1:], controller_ip))
+        if not FORWARDED:
+            diag("controller_ip = None")
         if CONFIG["scheduler"] == "lsf":
             bsub_main(sys.argv[1:])
+        elif CONFIG["scheduler"] == "gridengine":
+            qsub_main(sys.argv[1:])
         else:
             sbatch_main(sys.argv[1:])
     except Refuse as e:

@@ -32,6 +32,7 @@ local CONFIG = {
   max_memory_gb = 768,
   largest_worker = "the largest configured worker",
   script_dir = "${HOME}/.xspot/jobs",
+  submit_helper = "/usr/libexec/xspot-cdk/scheduler/slurm/xspot_submit",
 }
 -- END CONFIGURATION
 
@@ -228,7 +229,12 @@ local function launcher(original, req)
     "printf '%s' " .. sh_quote(original) .. ' >"$xspot_script"',
     'chmod 700 -- "$xspot_script"',
     "set +e",
-    exorun .. ' -- "$xspot_script" "$@"',
+    "# the job's submit key (xspot_submit exec), so the container can submit sub-jobs",
+    "if [ -x " .. sh_quote(CONFIG.submit_helper) .. " ]; then",
+    "  " .. sh_quote(CONFIG.submit_helper) .. " exec -- " .. exorun .. ' -- "$xspot_script" "$@"',
+    "else",
+    "  " .. exorun .. ' -- "$xspot_script" "$@"',
+    "fi",
     "",
   }, "\n")
 end
