@@ -1,8 +1,6 @@
 import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
-import * as athena from 'aws-cdk-lib/aws-athena';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as efs from 'aws-cdk-lib/aws-efs';
-import * as glue from 'aws-cdk-lib/aws-glue';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -10,10 +8,10 @@ import type { Construct } from 'constructs';
 import { newVpcAzs } from '../config/az';
 import type { XspotConfig } from '../config/resolve';
 import { LogBucket } from '../constructs/log-bucket';
+import { LogQueries } from '../constructs/log-queries';
 import { XspotNetwork } from '../constructs/network';
 import { XspotSecurity } from '../constructs/security';
 import { SharedStorage } from '../constructs/shared-storage';
-import { athenaNames, DEPLOYMENT_COLUMN, LINE_COLUMN, projectionParameters, TABLE_STORAGE } from '../cost/athena-table';
 
 export interface PrereqsStackProps extends StackProps {
   readonly config: XspotConfig;
@@ -142,7 +140,7 @@ export class PrereqsStack extends Stack {
       expireAfter: Duration.days(c.logs.expireDays),
     });
     this.logBucket = logBucket.bucket;
-    if (c.logs.athena && c.logs.s3Sync) this.addLogQueries(c.deployment.name);
+    if (c.logs.athena && c.logs.s3Sync) this.addLogQueries(logBucket.bucket, c.deployment.name);
 
     const out = (key: string, value: string, description: string) => new CfnOutput(this, key, { value, description });
     out('VpcId', this.vpc.vpcId, 'VPC of the controllers and workers');
@@ -168,60 +166,16 @@ export class PrereqsStack extends Stack {
   }
 
   /**
-   * `logs.athena`: a Glue database and table over the controller logs in the log bucket (one row
-   * per line, partitioned by deployment through partition projection, so no crawler or MSCK
-   * REPAIR), and an Athena workgroup that writes SSE-S3 encrypted results under the bucket's
-   * results prefix and does not let a query override that. Read by `xspot-cdk cost --athena`.
+   * `logs.athena`: the log table, the cost workgroup and the policy to query them (LogQueries),
+   * and their names as outputs for `xspot-cdk cost --athena`.
    */
-  private addLogQueries(deploymentName: string): void {
-    const names = athenaNames(deploymentName);
-    const bucket = this.logBucket.bucketName;
-    const database = new glue.CfnDatabase(this, 'LogDatabase', {
-      catalogId: this.account,
-      databaseInput: {
-        name: names.database,
-        description: `X-Spot controller logs of ${deploymentName} (xspot-cdk cost --athena)`,
-      },
-    });
-    const table = new glue.CfnTable(this, 'LogTable', {
-      catalogId: this.account,
-      databaseName: names.database,
-      tableInput: {
-        name: names.table,
-        description: 'One row per line of the controller logs synced to the log bucket',
-        tableType: 'EXTERNAL_TABLE',
-        parameters: projectionParameters(bucket, deploymentName),
-        partitionKeys: [{ name: DEPLOYMENT_COLUMN, type: 'string' }],
-        storageDescriptor: {
-          columns: [{ name: LINE_COLUMN, type: 'string' }],
-          location: `s3://${bucket}/${deploymentName}/`,
-          inputFormat: TABLE_STORAGE.inputFormat,
-          outputFormat: TABLE_STORAGE.outputFormat,
-          serdeInfo: {
-            serializationLibrary: TABLE_STORAGE.serializationLibrary,
-            parameters: { ...TABLE_STORAGE.serdeParameters },
-          },
-        },
-      },
-    });
-    table.node.addDependency(database);
-    const workgroup = new athena.CfnWorkGroup(this, 'CostWorkGroup', {
-      name: names.workgroup,
-      description: `xspot-cdk cost --athena for ${deploymentName}: results encrypted in the log bucket`,
-      state: 'ENABLED',
-      workGroupConfiguration: {
-        enforceWorkGroupConfiguration: true,
-        publishCloudWatchMetricsEnabled: true,
-        resultConfiguration: {
-          outputLocation: `s3://${bucket}/${names.resultsPrefix}`,
-          encryptionConfiguration: { encryptionOption: 'SSE_S3' },
-        },
-      },
-    });
+  private addLogQueries(bucket: s3.Bucket, deploymentName: string): void {
+    const q = new LogQueries(this, 'LogQueries', { bucket, deploymentName });
     const out = (key: string, value: string, description: string) => new CfnOutput(this, key, { value, description });
-    out('LogDatabaseName', names.database, 'Glue database of the controller logs (cost --athena)');
-    out('LogTableName', names.table, 'Glue table of the controller logs, partitioned by deployment');
-    out('CostWorkGroupName', workgroup.name, 'Athena workgroup for cost --athena');
+    out('LogDatabaseName', q.names.database, 'Glue database of the controller logs (cost --athena)');
+    out('LogTableName', q.names.table, 'Glue table of the controller logs, partitioned by deployment');
+    out('CostWorkGroupName', q.names.workgroup, 'Athena workgroup for cost --athena');
+    out('CostQueryPolicyArn', q.queryPolicy.managedPolicyArn, 'Managed policy to attach to whoever runs cost --athena');
   }
 
   /**

@@ -12,7 +12,12 @@ const prereqs = (config: object) => Template.fromStack(buildApp(config).stacks.p
 describe('logs.athena', () => {
   test('off by default: no Glue or Athena resource, no output for them', () => {
     const t = prereqs({});
-    for (const type of ['AWS::Glue::Database', 'AWS::Glue::Table', 'AWS::Athena::WorkGroup']) {
+    for (const type of [
+      'AWS::Glue::Database',
+      'AWS::Glue::Table',
+      'AWS::Athena::WorkGroup',
+      'AWS::IAM::ManagedPolicy',
+    ]) {
       t.resourceCountIs(type, 0);
     }
     expect(Object.keys(t.findOutputs('*'))).not.toContain('CostWorkGroupName');
@@ -80,6 +85,19 @@ describe('logs.athena', () => {
       expect(table.DependsOn).toContain(dbId);
       t.hasOutput('LogDatabaseName', { Value: names.database });
       t.hasOutput('CostWorkGroupName', { Value: 'site-a-cost' });
+      t.hasOutput('CostQueryPolicyArn', { Value: { Ref: Match.stringLikeRegexp('^LogQueriesQueryPolicy') } });
+    });
+
+    test('one managed policy for the operators, attached to no role (athena-iam.test.ts evaluates it)', () => {
+      t.resourceCountIs('AWS::IAM::ManagedPolicy', 1);
+      const [policy] = Object.values(t.findResources('AWS::IAM::ManagedPolicy')) as {
+        Properties: { Roles?: unknown; Users?: unknown; Groups?: unknown };
+      }[];
+      expect([policy.Properties.Roles, policy.Properties.Users, policy.Properties.Groups]).toEqual([
+        undefined,
+        undefined,
+        undefined,
+      ]);
     });
   });
 
