@@ -4,7 +4,11 @@
  * hook of cdk.json and `npm run deploy:local` run it before every synth, and most synths change no
  * source. The fingerprint is every .ts file under the directories tsconfig.json includes (path and
  * content) plus tsconfig.json itself; it is written to dist/.build-fingerprint after a build
- * that succeeded. When something changed, tsc runs incrementally (dist/.tsbuildinfo).
+ * that succeeded, with a second one of what that build left in dist/ (every .js file of those
+ * directories). When a source changed, tsc runs incrementally (dist/.tsbuildinfo). When dist/ is
+ * not what the last build left (another compile wrote it, say `npx tsc` while a source was edited
+ * and the edit was then undone), tsc compiles everything again: dist/ is never trusted to match
+ * the sources unless this script built it from them.
  *
  * Usage: node scripts/build-if-changed.js [PROJECT_ROOT]   (default: this script's project)
  * Environment: XSPOT_TSC, the compiler to run (default: node_modules/.bin/tsc of the project).
@@ -22,7 +26,7 @@ function sourceDirs(root) {
   return [...new Set((tsconfig.include ?? []).map((p) => p.split('/')[0]).filter((d) => d && !d.includes('*')))];
 }
 
-function walk(dir, out) {
+function walk(dir, out, ext = '.ts') {
   let entries;
   try {
     entries = fs.readdirSync(dir, { withFileTypes: true });
@@ -32,8 +36,8 @@ function walk(dir, out) {
   for (const e of entries) {
     const p = path.join(dir, e.name);
     if (e.isDirectory()) {
-      if (e.name !== 'node_modules' && e.name !== '__snapshots__') walk(p, out);
-    } else if (e.isFile() && e.name.endsWith('.ts')) out.push(p);
+      if (e.name !== 'node_modules' && e.name !== '__snapshots__') walk(p, out, ext);
+    } else if (e.isFile() && e.name.endsWith(ext)) out.push(p);
   }
 }
 
@@ -41,6 +45,17 @@ function walk(dir, out) {
 function fingerprint(root) {
   const files = [path.join(root, 'tsconfig.json')];
   for (const d of sourceDirs(root)) walk(path.join(root, d), files);
+  return hashFiles(root, files);
+}
+
+/** A hash of every compiled file's path and content under dist/ (the directories of the sources). */
+function outputFingerprint(root) {
+  const files = [];
+  for (const d of sourceDirs(root)) walk(path.join(root, 'dist', d), files, '.js');
+  return hashFiles(root, files);
+}
+
+function hashFiles(root, files) {
   const h = crypto.createHash('sha256');
   for (const f of files.sort()) {
     h.update(`${path.relative(root, f)}\0`);
@@ -56,11 +71,12 @@ const OUTPUTS = ['dist/bin/xspot-cdk.js', 'dist/bin/cli.js'];
 function buildIfChanged(root, tsc = process.env.XSPOT_TSC || path.join(root, 'node_modules', '.bin', 'tsc')) {
   const stampFile = path.join(root, 'dist', '.build-fingerprint');
   const now = fingerprint(root);
-  const stamp = fs.existsSync(stampFile) ? fs.readFileSync(stampFile, 'utf8').trim() : '';
+  const [stamp = '', builtOutputs = ''] = fs.existsSync(stampFile) ? fs.readFileSync(stampFile, 'utf8').split('\n') : [];
   const outputsThere = OUTPUTS.every((o) => fs.existsSync(path.join(root, o)));
-  if (stamp === now && outputsThere) return { built: false, status: 0 };
-  // tsc's incremental state trusts that what it emitted is still there: without the outputs, start over
-  if (!outputsThere) fs.rmSync(path.join(root, 'dist', '.tsbuildinfo'), { force: true });
+  const outputsAsBuilt = outputsThere && builtOutputs === outputFingerprint(root);
+  if (stamp === now && outputsAsBuilt) return { built: false, status: 0 };
+  // tsc's incremental state trusts that what it emitted is still there, unchanged: when it is not, start over
+  if (!outputsAsBuilt) fs.rmSync(path.join(root, 'dist', '.tsbuildinfo'), { force: true });
   const r = spawnSync(
     tsc,
     ['-p', path.join(root, 'tsconfig.json'), '--incremental', '--tsBuildInfoFile', path.join(root, 'dist', '.tsbuildinfo')],
@@ -72,11 +88,11 @@ function buildIfChanged(root, tsc = process.env.XSPOT_TSC || path.join(root, 'no
   }
   if (r.status !== 0) return { built: true, status: r.status ?? 1 };
   // the fingerprint from before the build: a source edited while tsc ran is compiled next time
-  fs.writeFileSync(stampFile, `${now}\n`);
+  fs.writeFileSync(stampFile, `${now}\n${outputFingerprint(root)}\n`);
   return { built: true, status: 0 };
 }
 
-module.exports = { buildIfChanged, fingerprint };
+module.exports = { buildIfChanged, fingerprint, outputFingerprint };
 
 if (require.main === module) {
   const root = path.resolve(process.argv[2] ?? path.join(__dirname, '..'));

@@ -1,7 +1,8 @@
 /**
  * scripts/build-if-changed.js (cdk.json's build hook): tsc runs when a source, tsconfig.json or an
- * output changed or is missing, and not otherwise; a failed build is retried on the next run.
- * A recording stand-in plays tsc.
+ * output changed or is missing, and not otherwise; a failed build is retried on the next run; a
+ * dist/ that another compile wrote is never run as if it matched the sources.
+ * A recording stand-in plays tsc: it "compiles" each bin/ and lib/ source to dist/ by copying it.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -39,13 +40,14 @@ beforeEach(() => {
       '#!/bin/sh',
       `echo "$*" >> '${log}'`,
       `[ -e '${project}/FAIL' ] && { echo 'error TS1005: ; expected' >&2; exit 2; }`,
-      `mkdir -p '${project}/dist/bin' && touch '${project}/dist/bin/xspot-cdk.js' '${project}/dist/bin/cli.js'`,
+      `cd '${project}' && for f in $(find bin lib -name '*.ts'); do mkdir -p "dist/$(dirname "$f")" && cp "$f" "dist/\${f%.ts}.js"; done`,
       '',
     ].join('\n'),
     { mode: 0o755 },
   );
   write('tsconfig.json', JSON.stringify({ include: ['bin/**/*.ts', 'lib/**/*.ts'] }));
-  write('bin/app.ts', 'export const a = 1;\n');
+  write('bin/xspot-cdk.ts', 'export const a = 1;\n');
+  write('bin/cli.ts', 'export const c = 1;\n');
   write('lib/x/y.ts', 'export const y = 1;\n');
   write('assets/z.sh', 'echo not a source\n');
 });
@@ -77,6 +79,30 @@ test("a missing output compiles again, from scratch (tsc's incremental state wou
   fs.rmSync(path.join(project, 'dist', 'bin', 'xspot-cdk.js'));
   expect(run()).toEqual({ status: 0, compiles: 2 });
   expect(fs.existsSync(path.join(project, 'dist', '.tsbuildinfo'))).toBe(false);
+});
+
+const dist = (rel: string) => fs.readFileSync(path.join(project, 'dist', rel), 'utf8');
+
+test('a dist/ another compile wrote is compiled again from scratch, even when the sources match the last build', () => {
+  expect(run().compiles).toBe(1);
+  // edit, compile by hand (npx tsc), undo the edit: the sources are those of the last build again,
+  // but dist/ holds the edit
+  write('lib/x/y.ts', 'export const y = 2;\n');
+  spawnSync(tsc, ['--by-hand'], { encoding: 'utf8' });
+  write('lib/x/y.ts', 'export const y = 1;\n');
+  fs.writeFileSync(path.join(project, 'dist', '.tsbuildinfo'), '{}');
+  expect(dist('lib/x/y.js')).toBe('export const y = 2;\n');
+  expect(run()).toEqual({ status: 0, compiles: 3 }); // the hand compile, then this one
+  expect(dist('lib/x/y.js')).toBe('export const y = 1;\n');
+  // tsc's incremental state would have said nothing changed: it was removed
+  expect(fs.existsSync(path.join(project, 'dist', '.tsbuildinfo'))).toBe(false);
+  expect(run().compiles).toBe(3);
+  // any compiled file edited or added counts, not only the app's entry points
+  fs.appendFileSync(path.join(project, 'dist', 'lib', 'x', 'y.js'), '// edited\n');
+  expect(run().compiles).toBe(4);
+  write('dist/lib/extra.js', 'module.exports = {};\n');
+  expect(run().compiles).toBe(5);
+  expect(run().compiles).toBe(5);
 });
 
 test("a failed build exits with tsc's status and is retried on the next run", () => {
