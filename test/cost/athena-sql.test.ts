@@ -173,3 +173,34 @@ test('the cases cover what they are for: events and warnings of every marker, va
 test('a deployment name that is not one is refused before it reaches SQL', () => {
   expect(() => costEventsSql({ ...SOURCE, deployment: "x' OR 1=1 --" }, WIDE)).toThrow(/deployment name/);
 });
+
+test('the query calls only functions Athena (Trino) documents and the test engine models or SQLite shares', () => {
+  const sql = costEventsSql(SOURCE, WIDE).replace(/'(?:[^']|'')*'/g, "''");
+  const called = new Set([...sql.matchAll(/\b([a-z_]+)\s*\(/g)].map((m) => m[1]));
+  expect([...called].sort()).toEqual(
+    [
+      'coalesce',
+      'json_extract',
+      'json_extract_scalar',
+      'json_format',
+      'json_parse',
+      'length',
+      'lower',
+      'max',
+      'min',
+      'nullif',
+      'regexp_extract',
+      'regexp_like',
+      'reverse',
+      'row_number',
+      'strpos',
+      'substr',
+      'trim',
+      'try',
+    ].sort(),
+  );
+  // Upper-case words before a parenthesis are SQL syntax (CAST, a CTE's AS, IN lists, OVER), not functions.
+  const syntax = new Set([...sql.matchAll(/\b([A-Z_]+)\s*\(/g)].map((m) => m[1]));
+  for (const word of syntax)
+    expect(['CAST', 'AS', 'IN', 'OVER', 'AND', 'OR', 'THEN', 'ELSE', 'WHEN', 'NOT']).toContain(word);
+});
