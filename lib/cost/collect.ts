@@ -65,17 +65,23 @@ export function workerKey(controller: string, workerId: string): string {
   return `${controller}\u0000${workerId}`;
 }
 
+/**
+ * Records are created with every field present (undefined until known), so each kind has one
+ * shape: the code that folds events into them and the report built from them stay monomorphic.
+ */
 export class Collector {
   readonly controllers = new Map<string, ControllerRecord>();
   readonly workers = new Map<string, WorkerRecord>();
   readonly containers = new Map<string, ContainerRecord>();
+  /** `workers` by controller, then worker id: found without building the combined key. */
+  private readonly workersOf = new Map<string, Map<string, WorkerRecord>>();
 
   constructor(readonly warnings: Warnings) {}
 
   controller(key: string): ControllerRecord {
     let c = this.controllers.get(key);
     if (c === undefined) {
-      c = { key, spans: [] };
+      c = { key, spans: [], region: undefined, regionTs: undefined, instanceId: undefined, instanceType: undefined };
       this.controllers.set(key, c);
     }
     return c;
@@ -87,11 +93,25 @@ export class Collector {
   }
 
   worker(controller: string, workerId: string): WorkerRecord {
-    const key = workerKey(controller, workerId);
-    let w = this.workers.get(key);
+    let of = this.workersOf.get(controller);
+    if (of === undefined) {
+      of = new Map();
+      this.workersOf.set(controller, of);
+    }
+    let w = of.get(workerId);
     if (w === undefined) {
-      w = { controller, id: workerId };
-      this.workers.set(key, w);
+      w = {
+        controller,
+        id: workerId,
+        instanceId: undefined,
+        instanceType: undefined,
+        spot: undefined,
+        price: undefined,
+        ready: undefined,
+        terminated: undefined,
+      };
+      of.set(workerId, w);
+      this.workers.set(workerKey(controller, workerId), w);
     }
     return w;
   }
@@ -139,7 +159,7 @@ export class Collector {
   private addContainer(controller: string, ev: ContainerEvent): void {
     let c = this.containers.get(ev.containerId);
     if (c === undefined) {
-      c = { id: ev.containerId, controller, steps: [] };
+      c = { id: ev.containerId, controller, jobId: undefined, cpu: undefined, steps: [] };
       this.containers.set(ev.containerId, c);
     }
     if (ev.jobId !== undefined && c.jobId === undefined) c.jobId = ev.jobId;

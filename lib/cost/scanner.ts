@@ -122,8 +122,13 @@ export type MarkedLineHandler = (line: string, marker: number) => void;
 
 export class MarkerScanner {
   readonly stats: ScanStats = { bytes: 0, overlong: 0 };
-  /** The unfinished last line of the previous chunk (a copy: callers may reuse their buffers). */
-  private carry: Buffer | undefined;
+  /**
+   * The unfinished last line of the previous chunk, copied into `carry[0, carryLen)` (callers may
+   * reuse their buffers); carryLen -1 when there is none. One buffer, grown when needed, holds it
+   * for the whole stream: no allocation per chunk.
+   */
+  private carry: Buffer = Buffer.allocUnsafe(4096);
+  private carryLen = -1;
   private carryDropped = false;
 
   constructor(
@@ -135,46 +140,60 @@ export class MarkerScanner {
   push(chunk: Buffer): void {
     this.stats.bytes += chunk.length;
     let from = 0;
-    if (this.carry !== undefined || this.carryDropped) {
+    if (this.carryLen >= 0 || this.carryDropped) {
       const nl = chunk.indexOf(NL);
       if (nl < 0) {
-        this.extendCarry(chunk);
+        this.extendCarry(chunk, 0, chunk.length);
         return;
       }
-      if (this.carry !== undefined) {
-        const line = Buffer.concat([this.carry, chunk.subarray(0, nl)]);
-        this.scanRegion(line, 0, line.length);
+      if (this.carryLen >= 0) {
+        // The carried line, completed by the start of this chunk.
+        this.reserve(this.carryLen + nl);
+        chunk.copy(this.carry, this.carryLen, 0, nl);
+        this.scanRegion(this.carry, 0, this.carryLen + nl);
       }
-      this.carry = undefined;
+      this.carryLen = -1;
       this.carryDropped = false;
       from = nl + 1;
     }
     const lastNl = chunk.lastIndexOf(NL);
     if (lastNl < from) {
-      this.extendCarry(chunk.subarray(from));
+      this.extendCarry(chunk, from, chunk.length);
       return;
     }
     this.scanRegion(chunk, from, lastNl);
-    if (lastNl + 1 < chunk.length) this.extendCarry(chunk.subarray(lastNl + 1));
+    if (lastNl + 1 < chunk.length) this.extendCarry(chunk, lastNl + 1, chunk.length);
   }
 
   /** Flushes the last line when the stream does not end with a newline. */
   end(): void {
-    if (this.carry !== undefined) this.scanRegion(this.carry, 0, this.carry.length);
-    this.carry = undefined;
+    if (this.carryLen >= 0) this.scanRegion(this.carry, 0, this.carryLen);
+    this.carryLen = -1;
     this.carryDropped = false;
   }
 
-  private extendCarry(part: Buffer): void {
+  /** Appends chunk[from, to) to the carried line, or drops the line once it is too long. */
+  private extendCarry(chunk: Buffer, from: number, to: number): void {
     if (this.carryDropped) return;
-    const size = (this.carry?.length ?? 0) + part.length;
+    const have = Math.max(this.carryLen, 0);
+    const size = have + (to - from);
     if (size > MAX_LINE_BYTES) {
       this.stats.overlong++;
-      this.carry = undefined;
+      this.carryLen = -1;
       this.carryDropped = true;
       return;
     }
-    this.carry = this.carry === undefined ? Buffer.from(part) : Buffer.concat([this.carry, part]);
+    this.reserve(size);
+    chunk.copy(this.carry, have, from, to);
+    this.carryLen = size;
+  }
+
+  /** Makes `carry` hold at least `bytes` bytes, keeping the carried line. */
+  private reserve(bytes: number): void {
+    if (bytes <= this.carry.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(bytes, this.carry.length * 2));
+    this.carry.copy(bigger, 0, 0, Math.max(this.carryLen, 0));
+    this.carry = bigger;
   }
 
   /** Finds marker lines among the complete lines in buf[from, to); `to` is a newline or the end. */
@@ -185,18 +204,20 @@ export class MarkerScanner {
       let at = buf.indexOf(needle, from + offset);
       while (at >= 0 && at < to) {
         const start = at - offset;
-        if (!matchesAt(buf, start, marker)) {
+        if (!matchesAt(buf, start, marker, to)) {
           at = buf.indexOf(needle, at + 1);
           continue;
         }
         const lineStart = Math.max(from, buf.lastIndexOf(NL, start) + 1);
         let lineEnd = buf.indexOf(NL, at);
         if (lineEnd < 0 || lineEnd > to) lineEnd = to;
-        if (!this.hasEarlierMarker(buf, lineStart, lineEnd, k)) {
-          let stop = lineEnd;
-          if (stop > lineStart && buf[stop - 1] === 13 /* \r */) stop--;
-          if (stop - lineStart > MAX_LINE_BYTES) this.stats.overlong++;
-          else this.onLine(buf.toString('utf8', lineStart, stop), k);
+        let stop = lineEnd;
+        if (stop > lineStart && buf[stop - 1] === 13 /* \r */) stop--;
+        if (stop - lineStart > MAX_LINE_BYTES) {
+          if (!this.hasEarlierMarker(buf, lineStart, lineEnd, k)) this.stats.overlong++;
+        } else {
+          const line = buf.toString('utf8', lineStart, stop);
+          if (!hasEarlierMarker(line, k)) this.onLine(line, k);
         }
         at = buf.indexOf(needle, lineEnd + 1 + offset);
       }
@@ -214,9 +235,18 @@ export class MarkerScanner {
   }
 }
 
-/** The whole marker is at buf[start]. */
-function matchesAt(buf: Buffer, start: number, marker: Buffer): boolean {
-  if (start < 0 || start + marker.length > buf.length) return false;
+/**
+ * A line with two markers belongs to the first one in MARKERS order (and is reported once). On the
+ * decoded line: markers are ASCII, and UTF-8 decoding keeps every ASCII byte as it is.
+ */
+function hasEarlierMarker(line: string, k: number): boolean {
+  for (let j = 0; j < k; j++) if (line.includes(MARKERS[j])) return true;
+  return false;
+}
+
+/** The whole marker is at buf[start], before `to`. */
+function matchesAt(buf: Buffer, start: number, marker: Buffer, to: number): boolean {
+  if (start < 0 || start + marker.length > to) return false;
   for (let i = 0; i < marker.length; i++) if (buf[start + i] !== marker[i]) return false;
   return true;
 }
