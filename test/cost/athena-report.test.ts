@@ -9,8 +9,10 @@ import { type AthenaCostArgs, runCostAthena } from '../../lib/cost/athena-run';
 import type { CostArgs } from '../../lib/cost/options';
 import type { CostReport } from '../../lib/cost/report';
 import { runCost } from '../../lib/cost/run';
+import { DEFAULT_YAML } from '../support/app';
+import { signedYaml } from '../support/configs';
 import { servingAthena, tableRows } from './athena-engine';
-import { C1, LOGS, PRICING_DIR, tempDir } from './helpers';
+import { C1, LOGS, PRICING_DIR, runCli, tempDir } from './helpers';
 
 const DEP = { configPath: 'site.yaml', name: 'xspot', region: 'us-east-1', athena: true };
 const SOURCE = { database: 'xspot_xspot_logs', table: 'controller_logs', deployment: 'xspot' };
@@ -185,5 +187,25 @@ describe('edge cases of the grammar and the model (edges.test.ts and more)', () 
       ]),
     );
     expect(r.local.workers.map((w) => w.id).sort()).toEqual(['e1', 'e2', 'e3', 'f1', 'f2', 'f8'].sort());
+  });
+});
+
+describe('through the command line', () => {
+  test('cost --athena --config FILE: the config names the table and workgroup; the summary is the local one', async () => {
+    const config = join(dir.path, 'site.yaml');
+    writeFileSync(config, `${signedYaml(DEFAULT_YAML)}\nlogs:\n  athena: true\n`);
+    const served = servingAthena(tableRows(LOGS, 'log-bucket', 'xspot'), SOURCE, { runningPolls: 0 });
+    try {
+      const out = join(dir.path, 'cli-out');
+      const args = ['-s', '2024-03-01', '-e', '2024-03-02', '--pricing', PRICING_DIR, '-o', 'json', '--out-dir', out];
+      const athena = await runCli(['cost', '--athena', '--config', config, ...args]);
+      const local = await runCli(['cost', '-l', LOGS, ...args]);
+      expect(athena.code).toBe(0);
+      expect(served.queries.map((q) => [q.workgroup, q.database])).toEqual([['xspot-cost', 'xspot_xspot_logs']]);
+      expect(athena.stdout.slice(1)).toEqual(local.stdout);
+      expect(athena.stdout[2]).toBe('real cost $9.28, on-demand equivalent $14.50, savings $5.22 (35.98%)');
+    } finally {
+      served.mock.restore();
+    }
   });
 });
