@@ -71,6 +71,9 @@ export type ResultColumn = (typeof RESULT_COLUMNS)[number];
 /** Characters of a bad line returned for its warning (clip() shortens it to 200 after flattening). */
 export const EXCERPT_CHARS = 2000;
 
+/** Athena's limit on a query string (StartQueryExecution QueryString), in bytes. */
+export const MAX_QUERY_BYTES = 262_144;
+
 const lit = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 const ident = (s: string): string => `"${s.replace(/"/g, '""')}"`;
 /** A JavaScript RegExp's source as a SQL string literal (the patterns used are Java/Joni compatible). */
@@ -189,8 +192,9 @@ export function costEventsSql(source: AthenaSource, window: CostWindow): string 
     `CASE marker WHEN ${MARKER_FINALIZE} THEN ${finalize[k]} WHEN ${MARKER_TERMINATE} THEN ${terminate[k]} END`;
   const inWindow = `file_last >= ${window.start} AND file_first < ${window.end}`;
   const str = (v: string) => `CAST(${v} AS varchar)`;
-  return `-- xspot-cdk cost --athena: files and marker lines of deployment ${dep}, window [${new Date(window.start).toISOString()}, ${new Date(window.end).toISOString()})
-WITH
+  // The comment follows WITH: a statement that starts with a comment may not be recognised as a query.
+  return `WITH
+-- xspot-cdk cost --athena: files and marker lines of deployment ${dep}, window [${new Date(window.start).toISOString()}, ${new Date(window.end).toISOString()})
 src AS (
   SELECT "$path" AS path,
     coalesce(regexp_extract("$path", ${lit(`${under}(?:(.*)/)?[^/]*$`)}, 1), '') AS controller,

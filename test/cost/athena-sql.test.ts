@@ -6,7 +6,7 @@
  */
 
 import { problemWarning, type Row, rowEvent } from '../../lib/cost/athena-run';
-import { type AthenaSource, costEventsSql, RESULT_COLUMNS } from '../../lib/cost/athena-sql';
+import { type AthenaSource, costEventsSql, MAX_QUERY_BYTES, RESULT_COLUMNS } from '../../lib/cost/athena-sql';
 import { MARKERS, parseMarkedLine, parseTimestamp } from '../../lib/cost/log-format';
 import { runSql } from './athena-engine';
 
@@ -168,6 +168,12 @@ test('the cases cover what they are for: events and warnings of every marker, va
   const stamped = TIMESTAMPS.filter((t) => parseTimestamp(t) !== undefined).length;
   expect(stamped).toBeGreaterThan(10);
   expect(TIMESTAMPS.length - stamped).toBeGreaterThan(10);
+});
+
+test('the query is one SELECT within the size Athena accepts', () => {
+  const sql = costEventsSql({ ...SOURCE, deployment: 'a-24-character-deployment' }, WIDE);
+  expect(sql.startsWith('WITH\n')).toBe(true);
+  expect(Buffer.byteLength(sql)).toBeLessThan(MAX_QUERY_BYTES);
 });
 
 test('a deployment name that is not one is refused before it reaches SQL', () => {
