@@ -97,6 +97,14 @@ function num(s: string, at: number, width: number): number {
   return v;
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Days in `month` (1-12) of `year` in the proleptic Gregorian calendar, as Date uses. */
+function daysInMonth(year: number, month: number): number {
+  if (month !== 2) return DAYS_IN_MONTH[month - 1];
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+}
+
 /**
  * The timestamp a line starts with, in epoch milliseconds, or undefined.
  *
@@ -148,9 +156,10 @@ export function parseTimestamp(line: string): number | undefined {
     if (oh < 0 || om < 0 || oh > 23 || om > 59) return undefined;
     offsetMin = (c === 43 ? 1 : -1) * (oh * 60 + om);
   }
+  // Reject 2024-02-31 and the like instead of rolling over into the next month. (Date.UTC reads
+  // years below 100 as 19xx: those are checked against the date it makes.)
   const at = Date.UTC(year, month - 1, day, hh, mm, Math.min(ss, 59), ms);
-  // Reject 2024-02-31 and the like instead of rolling over into the next month.
-  if (new Date(at).getUTCDate() !== day) return undefined;
+  if (year >= 100 ? day > daysInMonth(year, month) : new Date(at).getUTCDate() !== day) return undefined;
   return at - offsetMin * 60_000;
 }
 

@@ -45,6 +45,25 @@ describe('parseTimestamp', () => {
   ])('rejects %j', (line) => {
     expect(parseTimestamp(line)).toBeUndefined();
   });
+
+  test('accepts exactly the days Date does not roll over (leap years, month ends, years below 100)', () => {
+    const pad = (v: number, w: number) => String(v).padStart(w, '0');
+    const mismatches: string[] = [];
+    for (const year of [0, 4, 99, 100, 1600, 1900, 2000, 2023, 2024, 2100, 2400, 9999]) {
+      for (let month = 1; month <= 12; month++) {
+        for (let day = 1; day <= 31; day++) {
+          const line = `${pad(year, 4)}-${pad(month, 2)}-${pad(day, 2)}T23:59:59.999Z x`;
+          // Date.UTC reads years 0-99 as 1900-1999; the oracle asks Date, with the year it means.
+          const d = new Date(0);
+          d.setUTCFullYear(year, month - 1, day);
+          const real = d.getUTCDate() === day;
+          const oracle = year < 100 ? new Date(Date.UTC(year, month - 1, day)).getUTCDate() === day : real;
+          if ((parseTimestamp(line) !== undefined) !== oracle) mismatches.push(line);
+        }
+      }
+    }
+    expect(mismatches).toEqual([]);
+  });
 });
 
 describe('head and tail timestamps (first 5 and last 5 lines)', () => {
