@@ -448,6 +448,10 @@ function lsfQueues(s: SchedulerSettings): string {
       `HJOB_LIMIT   = ${s.slotsPerController}`,
       `DESCRIPTION  = X-Spot: jobs run through exorun (launcher: ${s.controllerCpus} CPU, ${s.controllerMemoryMb} MB)`,
       `JOB_STARTER  = ${s.installDir}/lsf/xspot_job_starter %USRCMD`,
+      '# the per-job submit key (submissions from inside containers); run as root with',
+      '# LSB_PRE_POST_EXEC_USER=root in lsf.sudoers',
+      `PRE_EXEC     = ${submitHelper(s, 'lsf')} prolog`,
+      `POST_EXEC    = ${submitHelper(s, 'lsf')} epilog`,
       'End Queue',
     ].join('\n'),
   );

@@ -171,6 +171,7 @@ maybe('Grid Engine: a job submits sub-jobs from inside its container over ssh (r
       [
         '#!/bin/bash',
         `cd ${subdir}`,
+        'echo "JOBKEY<$JOB_ID>"',
         // biome-ignore lint/suspicious/noTemplateCurlyInString: shell variables of the job script
         'echo "INSIDE<${STANDIN_INSIDE_EXORUN:-native}> IP<${XSPOT_CONTROLLER_IP:-}>"',
         `printf '%s' '${stdinScript}' | ${wrapper} -h -q all.q -j y -o ${out}/sub-stdin.out`,
@@ -179,14 +180,15 @@ maybe('Grid Engine: a job submits sub-jobs from inside its container over ssh (r
         'echo "RC2<$?>"',
         '',
       ].join('\n'),
-      // the job environment names another user: the key is still minted for the job's owner
-      ['-v', `USER=${victim.name},LOGNAME=${victim.name}`],
+      // the job environment names another user and job: the key is still the job's and its owner's
+      ['-v', `USER=${victim.name},LOGNAME=${victim.name},JOB_ID=424242`],
     );
     // WHEN the parent job runs and ends
     await waitFor(`parent job ${parent} done`, () => (gone(parent) ? true : undefined), 120_000);
     const log = fs.readFileSync(path.join(out, 'parent.out'), 'utf8');
     // THEN it ran inside exorun with the controller address, and both submissions succeeded
     expect(log).toContain('INSIDE<inside> IP<127.0.0.1>');
+    expect(log).toContain(`JOBKEY<${parent}>`);
     expect(log).toContain('RC1<0>');
     expect(log).toContain('RC2<0>');
     expect(log).toContain('controller_ip = 127.0.0.1');
