@@ -2,7 +2,8 @@
  * bin/bootstrap.sh end to end: the real scripts in a scratch root, stand-ins for the vendor's
  * and the OS's commands (see harness.ts).
  */
-import { BOOT_STEPS, inOrder, matching, Sandbox, type SandboxOptions } from './harness';
+import * as fs from 'node:fs';
+import { BOOT_STEPS, inOrder, matching, Sandbox, type SandboxOptions, SLURM_GUARD_FRAGMENT } from './harness';
 
 const VERSIONS = {
   xspot: 'xspot-1.3.0.1-rc_5cb0ffb0.el7',
@@ -212,6 +213,74 @@ describe('scheduler-join (membership; the real Slurm run is test/scheduler/membe
     expect(matching(s.calls(), ...MUTATING, 'scontrol update', 'scontrol delete')).toEqual([]);
     expect(s.snapshot()).toEqual(before);
     expect(r.stdout).toContain('slurmd runs here');
+  });
+
+  test('builds the step guard against the Slurm headers and lists it as required, before slurmd starts', () => {
+    const s = sandbox({ runtimeEnv: SLURM });
+    const r = s.run('bin/bootstrap.sh');
+    expect(r.status).toBe(0);
+    const so = s.path('/usr/libexec/xspot-cdk/slurm/xspot_step_guard.so');
+    // a shared object, root's, not writable by others, with the SPANK entry point
+    const st = fs.statSync(so);
+    expect({ uid: st.uid, mode: (st.mode & 0o7777).toString(8) }).toEqual({ uid: 0, mode: '755' });
+    expect(fs.readFileSync(so).subarray(0, 4).toString('latin1')).toBe('\x7fELF');
+    expect(fs.readFileSync(so).includes('slurm_spank_init')).toBe(true);
+    expect(s.read(SLURM_GUARD_FRAGMENT)).toMatch(new RegExp(`^required ${so.replaceAll('.', '\\.')}$`, 'm'));
+    expect(r.stdout).toContain(`Slurm step guard: ${so}`);
+    // the guard is in place before the node can take a job
+    const log = s.read('/var/log/xspot-cdk/scheduler-join.log');
+    expect(log.indexOf('Slurm step guard:')).toBeLessThan(log.indexOf('registering Slurm dynamic node'));
+  });
+
+  test.each([
+    [
+      "the site's plugstack.conf does not include the guard",
+      (s: Sandbox) => s.write('/etc/slurm/plugstack.conf', 'optional /usr/lib/other.so\n'),
+      /plugstack\.conf does not include the step guard: add the line 'include \S+\/usr\/libexec\/xspot-cdk\/slurm\/plugstack\.conf'/,
+      {},
+    ],
+    [
+      'the include is commented out',
+      (s: Sandbox) => s.write('/etc/slurm/plugstack.conf', `# include ${s.path(SLURM_GUARD_FRAGMENT)}\n`),
+      /does not include the step guard/,
+      {},
+    ],
+    [
+      'no local slurm.conf (configless)',
+      (s: Sandbox) => fs.rmSync(s.path('/etc/slurm/slurm.conf')),
+      /no slurm\.conf at \S+: the controller must read its plugstack\.conf locally/,
+      {},
+    ],
+    [
+      "Slurm's headers are missing",
+      (s: Sandbox) => s.write('/empty/README', ''),
+      /cannot build the Slurm step guard: \S+\/slurm\/spank\.h is missing/,
+      { XSPOT_SLURM_INCLUDE: '@ROOT@/empty' },
+    ],
+    [
+      'the headers are of another Slurm version than slurmd',
+      (s: Sandbox) => s.setState('slurmd_version', '23.11.1'),
+      /the Slurm headers in \/usr\/include are version '\d+\.\d+', slurmd is 23\.11/,
+      {},
+    ],
+    [
+      'the install directory is writable by others',
+      (s: Sandbox) => {
+        s.write('/usr/libexec/xspot-cdk/slurm/README', '');
+        fs.chmodSync(s.path('/usr/libexec/xspot-cdk/slurm'), 0o777);
+      },
+      /\/usr\/libexec\/xspot-cdk\/slurm: mode 777 is writable by group or others: refusing to install the Slurm step guard/,
+      {},
+    ],
+  ])('%s: the controller does not join (fails closed)', (_name, setup, message, env: Record<string, string>) => {
+    const s = sandbox({ runtimeEnv: SLURM });
+    setup(s);
+    const extra = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v.replace('@ROOT@', s.root)]));
+    const r = s.run('bin/bootstrap.sh', [], extra);
+    expect(r.status).not.toBe(0);
+    expect(r.output).toMatch(message);
+    expect(r.output).toContain('XSPOT-BOOTSTRAP-FAILED step=scheduler-join');
+    expect(matching(s.calls(), 'systemctl restart slurmd', `${LIFECYCLE} CONTINUE`)).toEqual([]);
   });
 
   test('no scheduler configured: the step passes and calls nothing', () => {

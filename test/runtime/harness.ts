@@ -63,6 +63,9 @@ export const BOOT_STEPS = [
   'scheduler-join',
 ] as const;
 
+/** The plugstack.conf fragment scheduler-join writes for the Slurm step guard. */
+export const SLURM_GUARD_FRAGMENT = '/usr/libexec/xspot-cdk/slurm/plugstack.conf';
+
 export type Values = Record<string, string>;
 
 export interface SandboxOptions {
@@ -141,6 +144,9 @@ export class Sandbox {
     }
     this.write('dev/console', '');
     this.write('etc/fstab', '# /etc/fstab\nUUID=root-uuid / xfs defaults 0 0\n');
+    // the site's Slurm config (SLURM_CONF below); its plugstack.conf includes the step guard
+    this.write('etc/slurm/slurm.conf', '# the site slurm.conf\n');
+    this.write('etc/slurm/plugstack.conf', `include ${this.path(SLURM_GUARD_FRAGMENT)}\n`);
     this.nvmeSizes = (opts.nvmeSizes ?? [150_000_000_000]).join(' ');
   }
 
@@ -151,6 +157,7 @@ export class Sandbox {
       HOME: this.dir,
       LANG: 'C',
       XSPOT_ROOT: this.root,
+      SLURM_CONF: this.path('/etc/slurm/slurm.conf'),
       STUB_LOG: this.stubLog,
       STUB_STATE: this.state,
       STUB_NVME_SIZES: this.nvmeSizes,

@@ -6,6 +6,8 @@
  * Proves: the node registers into the X-Spot partitions with slots as CPUs; a second join is a
  * no-op and a restarted slurmd keeps the node; N+5 queued jobs across two X-Spot partitions never
  * run more than N at once on the controller (counted from the jobs' own start/end records);
+ * the runtime's step guard is required on the controller (a join without it in plugstack.conf
+ * is refused; srun into a running X-Spot job there is refused, while the static node runs steps);
  * leave drains with a job running (it finishes, a job queued meanwhile does not start there) and
  * removes the node; a replacement registers under a new name and takes the waiting job.
  */
@@ -16,7 +18,17 @@ import { renderSchedulerFiles } from '../../lib/scheduler/render';
 import { DEFAULT_SCHEDULER_SETTINGS, type SchedulerSettings } from '../../lib/scheduler/types';
 import { HERE, missingPrerequisite, mustRun, type RunResult, run, tempDir, waitFor } from './helpers';
 
-const skipReason = missingPrerequisite(['munged', 'slurmctld', 'slurmd', 'sbatch', 'scontrol', 'ip', 'nsenter']);
+const skipReason = missingPrerequisite([
+  'munged',
+  'slurmctld',
+  'slurmd',
+  'sbatch',
+  'scontrol',
+  'ip',
+  'nsenter',
+  'cc',
+  '/usr/include/slurm/spank.h',
+]);
 if (skipReason) console.warn(`skipping the Slurm membership tests: ${skipReason}`);
 const maybe = skipReason ? describe.skip : describe;
 
@@ -55,6 +67,8 @@ maybe('Slurm: controllers join and leave as dynamic nodes (real slurmctld, secon
   let env: NodeJS.ProcessEnv = {};
 
   const slurm = (cmd: string, args: string[]): string => mustRun(cmd, args, { env });
+  const nsPlugstack = () => path.join(root, 'ns-plugstack.conf');
+  const guardFragment = () => path.join(root, 'root/usr/libexec/xspot-cdk/slurm/plugstack.conf');
   let waitingJob = '';
   const nsEnv = (node: string): NodeJS.ProcessEnv => ({
     ...process.env,
@@ -136,7 +150,10 @@ maybe('Slurm: controllers join and leave as dynamic nodes (real slurmctld, secon
       .replace(/^SlurmdSpoolDir=.*$/m, `SlurmdSpoolDir=${root}/spool-%n`)
       .replace(/^SlurmdPidFile=.*$/m, `SlurmdPidFile=${root}/slurmd-%n.pid`)
       .replace(/^SlurmdLogFile=.*$/m, `SlurmdLogFile=${root}/slurmd-%n.log`);
-    fs.writeFileSync(nsConf, conf);
+    // the controller's own plugstack.conf (the static node here reads none); the line that
+    // includes the step guard is added by the test that shows a join without it is refused
+    fs.writeFileSync(nsConf, `${conf}PlugStackConfig=${nsPlugstack()}\n`);
+    fs.writeFileSync(nsPlugstack(), '# the site plugstack.conf\n');
   }, 120_000);
 
   afterAll(() => {
@@ -159,6 +176,16 @@ maybe('Slurm: controllers join and leave as dynamic nodes (real slurmctld, secon
     expect(parts).toEqual(expect.arrayContaining(['xspot 0', 'chipspot 0']));
   });
 
+  test('join refuses a controller whose plugstack.conf does not include the step guard (slurmd not started)', () => {
+    const r = inNs('scheduler-join.sh', 'xspot-ctl-a');
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).toContain(`does not include the step guard: add the line 'include ${guardFragment()}'`);
+    expect(fs.existsSync(path.join(root, 'slurmd-xspot-ctl-a.pid'))).toBe(false);
+    expect(nodeLine('xspot-ctl-a')).toBeUndefined();
+    // the site adds the line (harmless on nodes without the fragment)
+    fs.appendFileSync(nsPlugstack(), `include ${guardFragment()}\n`);
+  });
+
   test('join registers a dynamic node (slots as CPUs) into every X-Spot partition; again is a no-op', () => {
     const r = inNs('scheduler-join.sh', 'xspot-ctl-a');
     expect(r.code).toBe(0);
@@ -177,6 +204,41 @@ maybe('Slurm: controllers join and leave as dynamic nodes (real slurmctld, secon
     expect(slurmdPid('xspot-ctl-a')).toBe(pid);
     const state = inNs('scheduler-state.sh', 'xspot-ctl-a');
     expect(state.stdout.trim()).toBe('XSPOT-SCHEDULER scheduler=slurm node=xspot-ctl-a state=registered jobs=0');
+  }, 120_000);
+
+  test('on the controller no step starts but the batch step: srun into its running job is refused; the static node runs steps', async () => {
+    // GIVEN an X-Spot job running on the controller
+    const id = submit('xspot', 'step-host', 10);
+    await waitFor(
+      'the job to run',
+      () => (jobState(id) === 'RUNNING xspot-ctl-a' ? true : undefined),
+      60_000,
+      () => jobState(id),
+    );
+    // WHEN a step is started into it  THEN slurmstepd refuses it and its command never runs
+    const marker = path.join(root, 'out', 'step-ran');
+    const step = run('srun', [`--jobid=${id}`, '--overlap', 'bash', '-c', `touch ${marker}`], {
+      env,
+      timeoutMs: 30_000,
+    });
+    expect(step.stderr).toMatch(/Plugin initialization failed/);
+    expect(fs.existsSync(marker)).toBe(false);
+    expect(fs.readFileSync(path.join(root, 'slurmd-xspot-ctl-a.log'), 'utf8')).toMatch(
+      new RegExp(`xspot_step_guard: job ${id}: .* refused`),
+    );
+    // AND a job on the static node (another partition, no guard there) runs srun steps as usual
+    const other = path.join(root, 'out', 'debug-step-ran');
+    const ok = run('srun', ['-p', 'debug', '--mem=50', 'bash', '-c', `touch ${other}`], { env, timeoutMs: 60_000 });
+    expect({ code: ok.code, stderr: ok.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(fs.existsSync(other)).toBe(true);
+    // AND the X-Spot batch job itself is unaffected: it runs to its end
+    await waitFor(
+      'the job to end',
+      () => (jobState(id) === 'GONE' ? true : undefined),
+      60_000,
+      () => jobState(id),
+    );
+    expect(fs.readFileSync(path.join(root, 'events'), 'utf8')).toMatch(/ end step-host\n/);
   }, 120_000);
 
   test('a restarted slurmd keeps its node (same name, no second node)', async () => {

@@ -15,6 +15,9 @@
 #   XSPOT_GE_HOSTGROUP         Grid Engine: the X-Spot host group (default @xspot)
 #   XSPOT_SCHED_JOIN_SECONDS   how long join waits for the node to register (default 120)
 #   XSPOT_SCHED_START          how join starts the execution daemon: systemd (default) | direct
+#   XSPOT_SLURM_INCLUDE        Slurm: the directory holding slurm/spank.h (default /usr/include)
+#   XSPOT_SLURM_GUARD_DIR      Slurm: where the step guard is installed (default
+#                              /usr/libexec/xspot-cdk/slurm, under the root prefix)
 
 SCHED_REASON='xspot-cdk: controller leaving'
 RE_SCHED_NAME='^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$'
@@ -54,6 +57,11 @@ sched_load() {
   case "$XSPOT_SCHED_START" in systemd | direct) ;; *)
     die "XSPOT_SCHED_START='$XSPOT_SCHED_START' is not allowed: must be systemd or direct" ;;
   esac
+  XSPOT_SLURM_INCLUDE="${XSPOT_SLURM_INCLUDE:-/usr/include}"
+  XSPOT_SLURM_GUARD_DIR="${XSPOT_SLURM_GUARD_DIR:-/usr/libexec/xspot-cdk/slurm}"
+  for f in XSPOT_SLURM_INCLUDE XSPOT_SLURM_GUARD_DIR; do
+    [[ ${!f} =~ $RE_PATH ]] || die "$f='${!f}' is not allowed: must be an absolute path of letters, digits and . _ + @ -"
+  done
   if [ "$XSPOT_SCHEDULER" = slurm ]; then
     XSPOT_SCHED_NODE_ADDR="${XSPOT_SCHED_NODE_ADDR:-$(hostname -I 2>/dev/null | awk '{print $1}')}"
     [[ $XSPOT_SCHED_NODE_ADDR =~ $RE_SCHED_ADDR ]] ||
@@ -130,8 +138,93 @@ slurm_start_daemon() {
   fi
 }
 
+# ---------------------------------------------------------------------------------------------
+# Slurm: the step guard (slurm/xspot_step_guard.c of this release, a SPANK plugin). A job step
+# started into a running job (`srun --jobid=<id> [--overlap]`) never passes job_submit.lua; on a
+# controller slurmstepd refuses every step but the batch step and the extern step with it
+# (docs/scheduler.md, "Job steps on a controller"). Built at each join against the site's own
+# Slurm headers (a SPANK plugin must match slurmd's major.minor version), installed root-owned
+# with the plugstack.conf fragment that lists it as `required`. The site's plugstack.conf (one
+# line, also harmless on nodes without the fragment) must include that fragment; the join
+# refuses a controller whose slurmd would not load the guard. Nothing is edited outside
+# XSPOT_SLURM_GUARD_DIR: plugstack.conf is often shared by every node.
+
+# slurm_guard_dir_check DIR: DIR and every directory above it (to the root prefix) root's and not
+# writable by group or others (sticky directories such as /tmp excepted).
+slurm_guard_dir_check() {
+  local d="$1" owner mode
+  while :; do
+    owner="$(stat -c %u "$d")"
+    mode="$(stat -c %a "$d")"
+    [ "$owner" = 0 ] || die "${d#"$R"}: owned by uid $owner, not root: refusing to install the Slurm step guard below it"
+    if [ $((8#$mode & 8#022)) -ne 0 ] && [ $((8#$mode & 8#1000)) -eq 0 ]; then
+      die "${d#"$R"}: mode $mode is writable by group or others: refusing to install the Slurm step guard below it"
+    fi
+    if [ "$d" = "${R:-/}" ] || [ "$d" = / ]; then break; fi
+    d="$(dirname "$d")"
+  done
+}
+
+# slurm_plugstack_file -> the plugstack.conf this host's slurmd reads (PlugStackConfig of
+# slurm.conf, else plugstack.conf next to slurm.conf).
+slurm_plugstack_file() {
+  local conf="${SLURM_CONF:-/etc/slurm/slurm.conf}" ps
+  [ -f "$conf" ] || die "no slurm.conf at $conf: the controller must read its plugstack.conf locally (configless Slurm serves it from slurmctld, docs/scheduler.md); this controller does not join"
+  ps="$(sed -n 's/^[[:space:]]*PlugStackConfig[[:space:]]*=[[:space:]]*\([^[:space:]#]*\).*/\1/Ip' "$conf" | tail -n1)"
+  printf '%s\n' "${ps:-$(dirname "$conf")/plugstack.conf}"
+}
+
+# slurm_header_version FILE -> major.minor (e.g. 22.05) of SLURM_VERSION_NUMBER in slurm_version.h
+slurm_header_version() {
+  local hex n
+  hex="$(sed -n 's/^#define[[:space:]]*SLURM_VERSION_NUMBER[[:space:]]*0x\([0-9A-Fa-f]\{6\}\).*/\1/p' "$1" 2>/dev/null | head -n1)"
+  [ -n "$hex" ] || return 0
+  n=$((16#$hex))
+  printf '%d.%02d\n' $((n >> 16 & 255)) $((n >> 8 & 255))
+}
+
+slurm_step_guard() {
+  local src="$XSPOT_HOME/slurm/xspot_step_guard.c" inc="$XSPOT_SLURM_INCLUDE" dir="$R$XSPOT_SLURM_GUARD_DIR"
+  local so fragment v_headers v_slurmd tmp ps
+  so="$dir/xspot_step_guard.so"
+  fragment="$dir/plugstack.conf"
+  [ -f "$src" ] || die "$src is missing from this release"
+  [ -f "$inc/slurm/spank.h" ] ||
+    die "cannot build the Slurm step guard: $inc/slurm/spank.h is missing (install Slurm's headers, slurm-devel or libslurm-dev, of the slurmd version in the controller image): this controller does not join"
+  command -v cc >/dev/null ||
+    die "cannot build the Slurm step guard: no C compiler (cc) in the controller image: this controller does not join"
+  v_headers="$(slurm_header_version "$inc/slurm/slurm_version.h")"
+  v_slurmd="$(slurmd -V 2>/dev/null | sed -n 's/^slurm[^0-9]*\([0-9]*\.[0-9]*\)\..*/\1/p' | head -n1)"
+  [ -n "$v_slurmd" ] || die "cannot tell the slurmd version (slurmd -V): this controller does not join"
+  [ "$v_headers" = "$v_slurmd" ] ||
+    die "the Slurm headers in $inc are version '${v_headers:-unknown}', slurmd is $v_slurmd: the step guard must be built against slurmd's own version; this controller does not join"
+
+  mkdir -p "$dir"
+  slurm_guard_dir_check "$dir"
+  tmp="$(mktemp -d)"
+  if ! cc -shared -fPIC -O2 -Wall -Werror -I"$inc" -o "$tmp/xspot_step_guard.so" "$src" >"$tmp/cc.log" 2>&1; then
+    log "cc: $(tr '\n' ' ' <"$tmp/cc.log")"
+    rm -rf "$tmp"
+    die "building the Slurm step guard failed (see the cc output above): this controller does not join"
+  fi
+  install_if_changed "$tmp/xspot_step_guard.so" "$so" 0755 >/dev/null || true
+  rm -rf "$tmp"
+  chown 0:0 "$so"
+  chmod 0755 "$so"
+  printf '# xspot-cdk: the step guard of this X-Spot controller (scheduler-join.sh)\nrequired %s\n' "$so" |
+    write_if_changed "$fragment" 644 || true
+  chown 0:0 "$fragment"
+
+  ps="$(slurm_plugstack_file)"
+  if ! awk -v f="$fragment" -v s="$so" '{ sub(/#.*/, "") } ($1 == "include" && $2 == f) || ($1 == "required" && $2 == s) { found = 1 } END { exit !found }' "$ps" 2>/dev/null; then
+    die "$ps does not include the step guard: add the line 'include $fragment' to the site's plugstack.conf (docs/scheduler.md, \"Job steps on a controller\"); without it any user with a job here could run commands on this controller with srun --jobid: this controller does not join"
+  fi
+  log "Slurm step guard: $so ($v_slurmd), required through $ps"
+}
+
 slurm_join() {
   local state
+  slurm_step_guard
   state="$(slurm_node_state)"
   # slurmctld notices a dead slurmd only after SlurmdTimeout: the local daemon decides.
   if slurm_daemon_running; then
