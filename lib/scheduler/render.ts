@@ -335,6 +335,22 @@ export function slurmDynamicNodes(s: SchedulerSettings): number {
   return 2 * s.maxControllers;
 }
 
+/** The plugstack.conf fragment each controller's scheduler-join writes (scheduler-lib.sh, XSPOT_SLURM_GUARD_DIR). */
+const SLURM_STEP_GUARD_FRAGMENT = '/usr/libexec/xspot-cdk/slurm/plugstack.conf';
+
+function slurmPlugstackSnippet(): string {
+  return [
+    '# X-Spot line for plugstack.conf (rendered by xspot-cdk scheduler render): add it to the',
+    '# plugstack.conf slurmd reads (PlugStackConfig, default beside slurm.conf), on every node or',
+    '# in the shared file. On an X-Spot controller it loads the step guard that the controller',
+    '# builds at boot: slurmstepd then refuses every job step but the batch and extern steps, so',
+    '# `srun --jobid=<X-Spot job>` cannot run commands natively there. Other nodes have no such',
+    '# file and Slurm skips the include. A controller whose plugstack.conf lacks it does not join.',
+    `include ${SLURM_STEP_GUARD_FRAGMENT}`,
+    '',
+  ].join('\n');
+}
+
 function slurmConfSnippet(s: SchedulerSettings): string {
   const partitions = s.queues.map(
     (q) => `PartitionName=${q} Nodes=${SLURM_NODESET} MaxTime=INFINITE State=UP OverSubscribe=NO`,
@@ -535,6 +551,7 @@ function renderKind(s: SchedulerSettings, kind: SchedulerKind): RenderedFiles {
       put('sbatch', hook(s, kind, 'common/sub_wrapper.py', 'py'), 0o755);
       putSubmit(s, kind, put);
       put('slurm.conf.snippet', slurmConfSnippet(s));
+      put('plugstack.conf.snippet', slurmPlugstackSnippet());
       put('README.md', fillTemplate('install/README-slurm.md', vars));
       break;
     case 'gridengine':

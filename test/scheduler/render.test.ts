@@ -30,6 +30,7 @@ describe('renderSchedulerFiles', () => {
       'slurm/README.md',
       'slurm/cli_filter.lua',
       'slurm/job_submit.lua',
+      'slurm/plugstack.conf.snippet',
       'slurm/sbatch',
       'slurm/slurm.conf.snippet',
       'slurm/submit-sshd_config',
@@ -37,6 +38,18 @@ describe('renderSchedulerFiles', () => {
     ]);
     expect(files['slurm/sbatch'].mode).toBe(0o755);
     expect(files['slurm/job_submit.lua'].mode).toBe(0o644);
+  });
+
+  test("plugstack.conf.snippet includes the fragment a controller's scheduler-join writes", () => {
+    const lib = fs.readFileSync(
+      path.join(__dirname, '../../assets/controller-runtime/scripts/scheduler-lib.sh'),
+      'utf8',
+    );
+    const dir = /XSPOT_SLURM_GUARD_DIR="\$\{XSPOT_SLURM_GUARD_DIR:-([^}]+)\}"/.exec(lib)?.[1];
+    expect(dir).toBeDefined();
+    const snippet = renderSchedulerFiles({ ...S, type: 'slurm' })['slurm/plugstack.conf.snippet'].content;
+    const lines = snippet.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#'));
+    expect(lines).toEqual([`include ${dir}/plugstack.conf`]);
   });
 
   test('renders nothing for type none, everything when asked', () => {
