@@ -328,6 +328,7 @@ describe('a failing step', () => {
       step: 'install-hooks',
       setup: (s) => s.write(`/opt/xspot-cdk/releases/${s.version}/conf/sched-wrapper/README`, 'rewritten\n'),
     },
+    { step: 'submit-sshd', opts: { runtimeEnv: SLURM }, fail: 'sshd -t' },
     { step: 'install-config', fail: 'exorun config' },
     { step: 'deploy', setup: (s) => s.write('/efs/deploy/scripts/latest/in-the-way', 'x') },
     { step: 'post-docker', fail: 'docker build' },

@@ -27,6 +27,7 @@ describe('Makefile', () => {
     controller: 'scripts/controller.sh',
     'imds-guard': 'scripts/imds-guard.sh',
     'install-hooks': 'scripts/install-hooks.sh',
+    'submit-sshd': 'scripts/submit-sshd.sh',
     'install-config': 'scripts/install-config.sh',
     deploy: 'scripts/deploy.sh',
     'post-docker': 'scripts/start-post-docker.sh',

@@ -3,7 +3,7 @@
 # the launch template's userdata after it unpacked the runtime and config bundle into
 # /opt/xspot-cdk/releases/<version>/. Runs these steps in order, each a Makefile target and each
 # idempotent (so a second run changes nothing):
-#   check-config lifecycle-watch mount-remote docker-storage controller imds-guard install-hooks
+#   check-config lifecycle-watch mount-remote docker-storage controller imds-guard install-hooks submit-sshd
 #   install-config deploy post-docker log-sync check promote-images scheduler-join
 # (scheduler-join: the controller becomes a member of the site's scheduler once xspot check -f
 # passed, before the launch lifecycle action completes; docs/scheduler.md, "Membership".)
@@ -23,7 +23,7 @@ set -euo pipefail
 XSPOT_STEP=bootstrap
 with_log bootstrap "$@"
 
-STEPS=(check-config lifecycle-watch mount-remote docker-storage controller imds-guard install-hooks install-config deploy post-docker log-sync check promote-images scheduler-join)
+STEPS=(check-config lifecycle-watch mount-remote docker-storage controller imds-guard install-hooks submit-sshd install-config deploy post-docker log-sync check promote-images scheduler-join)
 
 step_script() {
   case "$1" in
