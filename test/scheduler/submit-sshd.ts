@@ -56,7 +56,8 @@ export interface SubmitHost {
 export function submitPaths(root: string, port: number): Partial<SchedulerSettings> {
   return {
     installDir: path.join(root, 'install'),
-    submitStateDir: path.join(root, 'state'),
+    // below directories that do not exist yet, as /run/xspot-cdk after a boot
+    submitStateDir: path.join(root, 'run', 'xspot-cdk', 'submit'),
     submitPort: port,
     submitAddress: '127.0.0.1',
     submitHostKey: path.join(root, 'etc', 'ssh_host_ed25519_key.pub'),
