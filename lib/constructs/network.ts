@@ -1,6 +1,7 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { newVpcSubnetGroups } from '../config/vpc-subnets';
 
 /** A VPC created by this app. */
 export interface NewVpcOptions {
@@ -92,15 +93,15 @@ export class XspotNetwork extends Construct {
   }
 
   private createVpc(n: NewVpcOptions): ec2.Vpc {
-    const prefix = Number(n.cidr.split('/')[1]);
     return new ec2.Vpc(this, 'Vpc', {
       ipAddresses: ec2.IpAddresses.cidr(n.cidr),
       availabilityZones: n.availabilityZones,
       natGateways: n.natGateways,
-      subnetConfiguration: [
-        { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: Math.min(28, prefix + 8) },
-        { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-      ],
+      subnetConfiguration: newVpcSubnetGroups(n.cidr).map((g) => ({
+        name: g.name,
+        subnetType: g.name === 'public' ? ec2.SubnetType.PUBLIC : ec2.SubnetType.PRIVATE_WITH_EGRESS,
+        cidrMask: g.cidrMask,
+      })),
       restrictDefaultSecurityGroup: true,
     });
   }

@@ -1,7 +1,9 @@
 /** Builds `SchedulerSettings` from the typed deployment config. */
 
+import { newVpcAzs } from '../config/az';
 import { capacityOf } from '../config/instance-types';
 import type { XspotConfig } from '../config/resolve';
+import { newVpcPrivateSubnetCidrs } from '../config/vpc-subnets';
 import { UserError } from '../errors';
 import { MAX_SLOTS_PER_CONTROLLER } from './render';
 import { DEFAULT_SCHEDULER_SETTINGS, type SchedulerSettings } from './types';
@@ -59,8 +61,14 @@ export function schedulerSettingsFromConfig(cfg: XspotConfig): SchedulerSettings
     maxControllers: cfg.controllers.maxCapacity,
     controllerSubnets: cfg.network.existingVpc
       ? cfg.network.existingVpc.privateSubnets.map((n) => n.cidr)
-      : [cfg.network.newVpc?.cidr ?? '10.0.0.0/16'],
+      : newVpcControllerSubnets(cfg.network.newVpc),
     ...(s.realSubmitCommand !== undefined ? { realSubmitCommand: s.realSubmitCommand } : {}),
     publishDir: `${cfg.resolved.scriptDeployDir}/latest/tools/sched-wrapper`,
   };
+}
+
+/** The private subnets a new VPC gives the controllers (the config's CIDR split as the VPC splits it). */
+function newVpcControllerSubnets(newVpc: XspotConfig['network']['newVpc']): string[] {
+  const az = newVpcAzs(newVpc);
+  return newVpcPrivateSubnetCidrs(newVpc?.cidr ?? '10.0.0.0/16', az.kind === 'named' ? az.azs.length : az.count);
 }

@@ -392,8 +392,11 @@ function geQueue(s: SchedulerSettings, queue: string): string {
   return fillTemplate('gridengine/queue.template', { ...templateVars(s), QUEUE: queue });
 }
 
-/** Largest controller subnet whose addresses are listed as Grid Engine admin hosts. */
-export const GE_ADMIN_HOSTS_MIN_PREFIX = 20;
+/**
+ * Largest controller subnet whose addresses are listed as Grid Engine admin hosts: a /18 (16,379
+ * names), the size a new VPC's /16 gives each private subnet over two or three AZs.
+ */
+export const GE_ADMIN_HOSTS_MIN_PREFIX = 18;
 
 /**
  * The names AWS gives the usable addresses of each controller subnet (ip-10-0-1-23), for

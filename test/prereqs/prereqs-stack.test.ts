@@ -1,5 +1,6 @@
 /** Fine-grained assertions on the prerequisites stack (GIVEN a config, WHEN synthesized, THEN ...). */
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { schedulerSettingsFromConfig } from '../../lib/scheduler/from-config';
 import { buildApp } from '../support/app';
 import { EXISTING_VPC_CONFIG } from '../support/configs';
 
@@ -48,6 +49,24 @@ describe('network', () => {
     }[];
     expect(subnets.map((s) => s.Properties.AvailabilityZone).sort()).toEqual([...azs, ...azs].sort());
     t.resourceCountIs('AWS::EC2::NatGateway', 3);
+  });
+
+  test.each([
+    [{}, 'the default /16 over 2 AZs'],
+    [{ newVpc: { cidr: '10.20.0.0/16', maxAzs: 4 } }, 'a /16 over 4 AZs'],
+    [
+      { newVpc: { cidr: '172.31.0.0/22', availabilityZones: ['us-east-1a', 'us-east-1b', 'us-east-1d'] } },
+      '3 named AZs',
+    ],
+    [{ newVpc: { cidr: '192.168.8.0/24', maxAzs: 2 } }, 'a /24'],
+  ])('the scheduler files name the private subnets the VPC really gets (%#: %s)', (network, _what) => {
+    const { stacks, loaded } = buildApp({ network });
+    const subnets = Object.values(Template.fromStack(stacks.prereqs).findResources('AWS::EC2::Subnet')) as {
+      Properties: { CidrBlock: string; MapPublicIpOnLaunch: boolean };
+    }[];
+    const privateCidrs = subnets.filter((s) => !s.Properties.MapPublicIpOnLaunch).map((s) => s.Properties.CidrBlock);
+    expect(privateCidrs.length).toBeGreaterThanOrEqual(2);
+    expect([...schedulerSettingsFromConfig(loaded.config).controllerSubnets].sort()).toEqual(privateCidrs.sort());
   });
 
   test('synth asks CloudFormation, not the account: no availability-zones context lookup is requested', () => {

@@ -215,7 +215,20 @@ describe('membership lines (controllers join by themselves; nothing names a host
     expect(names).toHaveLength(59);
     expect(names[0]).toBe('ip-192-168-7-132');
     expect(names[58]).toBe('ip-192-168-7-190');
-    expect(list).toContain('# 10.0.0.0/16: larger than /20, not listed');
+    expect(list).toContain('# 10.0.0.0/16: larger than /18, not listed');
+  });
+
+  test("Grid Engine admin hosts of the default new VPC: every address of both private subnets, none of the VPC's public ones", () => {
+    const s = schedulerSettingsFromConfig(loadConfig().config);
+    expect(s.controllerSubnets).toEqual(['10.0.64.0/18', '10.0.128.0/18']);
+    const names = renderSchedulerFiles(s, ['gridengine'])
+      ['gridengine/admin-hosts.list'].content.split('\n')
+      .filter((l) => l !== '' && !l.startsWith('#'));
+    expect(names).toHaveLength(2 * (2 ** 14 - 5));
+    expect(names[0]).toBe('ip-10-0-64-4');
+    expect(names.at(-1)).toBe('ip-10-0-191-254');
+    expect(names).not.toContain('ip-10-0-0-10');
+    expect(new Set(names).size).toBe(names.length);
   });
 
   test.each([
