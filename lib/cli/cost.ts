@@ -51,6 +51,7 @@ export function registerCostCommand(program: Command): void {
     )
     .option('--workgroup <name>', 'Athena workgroup for --athena (default: <deployment>-cost, made by the stack)')
     .action(async (args: CostArgs & { config?: string; athena?: boolean; workgroup?: string }) => {
+      (require('../cost/heap') as typeof import('../cost/heap')).keepYoungGenerationSmall();
       const { config, athena, workgroup, ...rest } = args;
       if (athena) {
         const { runCostAthena } = require('../cost/athena-run') as typeof import('../cost/athena-run');

@@ -21,8 +21,8 @@ const MARKER_BYTES: readonly Buffer[] = MARKERS.map((m) => Buffer.from(m, 'latin
 const MIN_ANCHOR = 4;
 /** Needles shorter than this are searched by memchr + compare only (node's string_search.h). */
 const BM_MIN_LENGTH = 7;
-/** Bytes searched per `indexOf` call: the chunk size the readers use. */
-const CHUNK = 64 * 1024;
+/** Bytes searched per `indexOf` call: the chunk size the local reader uses (sources.ts). */
+export const SEARCH_CHUNK_BYTES = 256 * 1024;
 /** Bytes of the sample in which short needles are counted. */
 const COUNT_SAMPLE = 128 * 1024;
 
@@ -57,7 +57,7 @@ export function searchCost(needle: Buffer, p: Float64Array, q = 0): number {
   const len = needle.length;
   const first = p[needle[0]];
   const hits = q * NS_JS_HIT;
-  if (len < BM_MIN_LENGTH || first * CHUNK <= (10 + 4 * len) / 3) {
+  if (len < BM_MIN_LENGTH || first * SEARCH_CHUNK_BYTES <= (10 + 4 * len) / 3) {
     return NS_MEMCHR_BYTE + first * NS_FIRST_BYTE_HIT + hits;
   }
   const occurrence = new Int32Array(256).fill(-1);
