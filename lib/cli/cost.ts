@@ -44,7 +44,10 @@ export function registerCostCommand(program: Command): void {
     )
     .option('--region <region>', 'region of controllers whose logs do not say (DefaultRegion), and of the S3 client')
     .option('--profile <name>', 'AWS profile for S3 and the Price List API')
-    .option('--threads <n>', 'threads scanning local log files (default: one per idle CPU, at most 8)')
+    .option(
+      '--threads <n>',
+      'threads scanning local log files (default: one per idle CPU, at most 8; 1 on 2 CPUs or fewer)',
+    )
     .option(
       '--athena',
       "read the deployment's synced logs with Amazon Athena instead of -l (needs --config with logs.athena: true)",

@@ -17,10 +17,16 @@ export const MAX_THREADS = 8;
 
 /**
  * Threads to use by default: one per core that is not already busy (cores minus the 1-minute
- * load average), at least 1, at most MAX_THREADS. On a shared or loaded machine extra threads
- * only add contention.
+ * load average), at least 1, at most MAX_THREADS; and 1 on a machine with two cores or fewer. A
+ * worker thread's events come back as copies that the calling thread replays, and the report
+ * built from them runs slower than from events it parsed itself; on two cores, where the calling
+ * thread and V8's garbage collector already need the second core, that costs more than the
+ * parallel scan gains: on the dense benchmark set (bench/cost-bench.mjs, 2 idle CPUs) `--threads 2`
+ * took 1.02 s and `--threads 1` 0.85 s. On a loaded or shared machine extra threads only add
+ * contention.
  */
 export function defaultThreads(cores = availableParallelism(), load = loadavg()[0]): number {
+  if (cores <= 2) return 1;
   return Math.max(1, Math.min(MAX_THREADS, cores - Math.floor(load)));
 }
 

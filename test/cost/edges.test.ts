@@ -96,7 +96,10 @@ test('iso formats like Date.prototype.toISOString', () => {
   }
 });
 
-test('default threads: one per idle core', () => {
+test('default threads: one per idle core, and one on two cores or fewer', () => {
+  expect(defaultThreads(2, 0)).toBe(1);
+  expect(defaultThreads(1, 0)).toBe(1);
+  expect(defaultThreads(4, 0)).toBe(4);
   expect(defaultThreads(8, 0.3)).toBe(8);
   expect(defaultThreads(8, 3.7)).toBe(5);
   expect(defaultThreads(2, 2.5)).toBe(1);
