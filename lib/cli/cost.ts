@@ -53,34 +53,45 @@ export function registerCostCommand(program: Command): void {
       "read the deployment's synced logs with Amazon Athena instead of -l (needs --config with logs.athena: true)",
     )
     .option('--workgroup <name>', 'Athena workgroup for --athena (default: <deployment>-cost, made by the stack)')
-    .action(async (args: CostArgs & { config?: string; athena?: boolean; workgroup?: string }) => {
-      (require('../cost/heap') as typeof import('../cost/heap')).keepYoungGenerationSmall();
-      const { config, athena, workgroup, ...rest } = args;
-      if (athena) {
-        const { runCostAthena } = require('../cost/athena-run') as typeof import('../cost/athena-run');
-        const { loadConfig } = require('../config/load') as typeof import('../config/load');
-        const dep =
-          config === undefined
-            ? undefined
-            : (() => {
-                const c = loadConfig(config).config;
-                return {
-                  configPath: config,
-                  name: c.deployment.name,
-                  region: c.deployment.region,
-                  athena: c.logs.athena,
-                };
-              })();
-        await runCostAthena({ ...rest, workgroup }, dep, stdio);
-        return;
-      }
-      if (workgroup !== undefined) {
-        throw new UserError(
-          `Incorrect entry: --workgroup '${workgroup}' needs --athena (it names the Athena workgroup)`,
-        );
-      }
-      // require, not import(): this compiles to CommonJS, where a relative import() needs a file extension.
-      const { runCost } = require('../cost/run') as typeof import('../cost/run');
-      await runCost(withConfigRegion(rest, config), stdio);
-    });
+    .option(
+      '--lookback-days <n>',
+      'with --athena: read log files that started up to N days before the window start, 0 to 366 (default 7)',
+    )
+    .action(
+      async (args: CostArgs & { config?: string; athena?: boolean; workgroup?: string; lookbackDays?: string }) => {
+        (require('../cost/heap') as typeof import('../cost/heap')).keepYoungGenerationSmall();
+        const { config, athena, workgroup, lookbackDays, ...rest } = args;
+        if (athena) {
+          const { runCostAthena } = require('../cost/athena-run') as typeof import('../cost/athena-run');
+          const { loadConfig } = require('../config/load') as typeof import('../config/load');
+          const dep =
+            config === undefined
+              ? undefined
+              : (() => {
+                  const c = loadConfig(config).config;
+                  return {
+                    configPath: config,
+                    name: c.deployment.name,
+                    region: c.deployment.region,
+                    athena: c.logs.athena,
+                  };
+                })();
+          await runCostAthena({ ...rest, workgroup, lookbackDays }, dep, stdio);
+          return;
+        }
+        if (lookbackDays !== undefined) {
+          throw new UserError(
+            `Incorrect entry: --lookback-days '${lookbackDays}' needs --athena (-l reads every file, whenever it started)`,
+          );
+        }
+        if (workgroup !== undefined) {
+          throw new UserError(
+            `Incorrect entry: --workgroup '${workgroup}' needs --athena (it names the Athena workgroup)`,
+          );
+        }
+        // require, not import(): this compiles to CommonJS, where a relative import() needs a file extension.
+        const { runCost } = require('../cost/run') as typeof import('../cost/run');
+        await runCost(withConfigRegion(rest, config), stdio);
+      },
+    );
 }

@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import {
   type AthenaNames,
   athenaNames,
+  DAY_COLUMN,
   DEPLOYMENT_COLUMN,
   LINE_COLUMN,
   projectionParameters,
@@ -15,7 +16,7 @@ import {
 import { acknowledgeNag } from './nag';
 
 export interface LogQueriesProps {
-  /** The bucket the controllers sync their logs to (`<deployment>/<instance-id>/<file>`). */
+  /** The bucket the controllers sync their logs to (`<deployment>/<day>/<instance-id>/<file>`). */
   readonly bucket: s3.Bucket;
   /** `deployment.name`: the key prefix of the logs and the partition value. */
   readonly deploymentName: string;
@@ -24,8 +25,8 @@ export interface LogQueriesProps {
 /**
  * `logs.athena`: the controller logs in the log bucket as an Athena table, for
  * `xspot-cdk cost --athena` (lib/cost/athena-table.ts names and lays it out):
- * - a Glue database and table, one row per line, the `deployment` partition projected (no
- *   crawler, no MSCK REPAIR);
+ * - a Glue database and table, one row per line, the `deployment` and `day` partitions projected
+ *   (no crawler, no MSCK REPAIR);
  * - an Athena workgroup whose results go SSE-S3 encrypted under the bucket's results prefix,
  *   enforced, so no query can send them elsewhere;
  * - a managed policy with exactly what the command needs, for the operators who run it.
@@ -61,7 +62,10 @@ export class LogQueries extends Construct {
         description: 'One row per line of the controller logs synced to the log bucket',
         tableType: 'EXTERNAL_TABLE',
         parameters: projectionParameters(bucket, props.deploymentName),
-        partitionKeys: [{ name: DEPLOYMENT_COLUMN, type: 'string' }],
+        partitionKeys: [
+          { name: DEPLOYMENT_COLUMN, type: 'string' },
+          { name: DAY_COLUMN, type: 'string' },
+        ],
         storageDescriptor: {
           columns: [{ name: LINE_COLUMN, type: 'string' }],
           location: `s3://${bucket}/${props.deploymentName}/`,
@@ -155,7 +159,7 @@ export class LogQueries extends Construct {
     acknowledgeNag(
       policy,
       'AwsSolutions-IAM5',
-      'Log objects are <deployment>/<instance-id>/<file> (instance ids unknown until launch) and query results get ' +
+      'Log objects are <deployment>/<day>/<instance-id>/<file> (days and instance ids unknown until the logs are written) and query results get ' +
         "names Athena chooses; both are confined to their prefix of this deployment's log bucket.",
       [`Resource::<${bucketId}.Arn>/${logs}*`, `Resource::<${bucketId}.Arn>/${results}*`],
     );

@@ -11,7 +11,15 @@ import { resolve } from 'node:path';
 import type { AthenaClient } from '@aws-sdk/client-athena';
 import { UserError } from '../errors';
 import { type AthenaQueryStats, runAthenaQuery } from './athena';
-import { type AthenaSource, costEventsSql, type Problem, RESULT_COLUMNS, type ResultColumn } from './athena-sql';
+import {
+  type AthenaSource,
+  costEventsSql,
+  DEFAULT_LOOKBACK_DAYS,
+  MAX_LOOKBACK_DAYS,
+  type Problem,
+  RESULT_COLUMNS,
+  type ResultColumn,
+} from './athena-sql';
 import { athenaNames } from './athena-table';
 import { Collector, Warnings } from './collect';
 import { type ContainerState, clip, isRegion, type LogEvent } from './log-format';
@@ -31,6 +39,8 @@ export interface AthenaDeployment {
 
 export interface AthenaCostArgs extends CostArgs {
   readonly workgroup?: string;
+  /** `--lookback-days`: days before the window start whose files are read (athena-sql.ts queryDays). */
+  readonly lookbackDays?: string;
 }
 
 export interface AthenaCostDeps {
@@ -41,13 +51,25 @@ export interface AthenaCostDeps {
 
 const WORKGROUP = /^[A-Za-z0-9._-]{1,128}$/;
 
+/** `--lookback-days`: a whole number of days, 0 to MAX_LOOKBACK_DAYS; DEFAULT_LOOKBACK_DAYS when not given. */
+export function parseLookbackDays(v: string | undefined): number {
+  if (v === undefined) return DEFAULT_LOOKBACK_DAYS;
+  const n = /^\d{1,4}$/.test(v) ? Number(v) : Number.NaN;
+  if (!(n <= MAX_LOOKBACK_DAYS)) {
+    throw new UserError(
+      `Incorrect entry: --lookback-days got '${v}' (a whole number of days from 0 to ${MAX_LOOKBACK_DAYS}: how long before the window start a log file may have started and still be read)`,
+    );
+  }
+  return n;
+}
+
 /** The options of the Athena path, checked once, with messages naming the flag or config field. */
 export async function resolveAthenaOptions(
   args: AthenaCostArgs,
   dep: AthenaDeployment | undefined,
   now: number,
   env: NodeJS.ProcessEnv = process.env,
-): Promise<{ opts: CostOptions; source: AthenaSource; workgroup: string }> {
+): Promise<{ opts: CostOptions; source: AthenaSource; workgroup: string; lookbackDays: number }> {
   if (args.logs !== undefined) {
     throw new UserError(
       `Incorrect entry: -l/--logs and --athena cannot be combined (--athena reads the deployment's log bucket through its Athena table; -l reads files)`,
@@ -75,6 +97,7 @@ export async function resolveAthenaOptions(
       `Incorrect entry: --workgroup got '${workgroup}' (an Athena workgroup name: letters, digits, '.', '_' and '-', 1 to 128 characters)`,
     );
   }
+  const lookbackDays = parseLookbackDays(args.lookbackDays);
   const region = args.region ?? dep.region;
   if (!isRegion(region)) {
     throw new UserError(`Incorrect entry: --region got '${region}' (an AWS region code such as us-east-1)`);
@@ -95,7 +118,12 @@ export async function resolveAthenaOptions(
     profile: args.profile,
     threads: 1,
   };
-  return { opts, source: { database: names.database, table: names.table, deployment: dep.name }, workgroup };
+  return {
+    opts,
+    source: { database: names.database, table: names.table, deployment: dep.name },
+    workgroup,
+    lookbackDays,
+  };
 }
 
 export type Row = Record<ResultColumn, string | null>;
@@ -271,11 +299,16 @@ export async function runCostAthena(
   deps: AthenaCostDeps = {},
 ): Promise<CostResult & { query: AthenaQueryStats }> {
   const now = io.now ?? Date.now;
-  const { opts, source, workgroup } = await resolveAthenaOptions(args, dep, now());
+  const { opts, source, workgroup, lookbackDays } = await resolveAthenaOptions(args, dep, now());
   const warnings = new Warnings(200, (line) => io.err(`warning: ${line}`));
   const rows: Row[] = [];
   const query = await runAthenaQuery(
-    { sql: costEventsSql(source, opts.window), workgroup, database: source.database, columns: RESULT_COLUMNS },
+    {
+      sql: costEventsSql(source, opts.window, lookbackDays),
+      workgroup,
+      database: source.database,
+      columns: RESULT_COLUMNS,
+    },
     { client: deps.client ?? (await athenaClient(opts)), sleep: deps.sleep, region: opts.region },
     (values) => {
       const r = {} as Row;

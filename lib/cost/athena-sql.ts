@@ -10,13 +10,18 @@
  * leading timestamp (parseTimestamp, as a regular expression plus range checks) and finds the
  * first marker; per file it takes the first and last timestamps (a window over the file's lines);
  * it returns one row per file and one per marker line of the files that overlap the report
- * window, with the line's payload parsed the way parseMarkedLine does. Where SQL cannot follow
+ * window, with the line's payload parsed the way parseMarkedLine does. It reads only the day
+ * partitions from `lookbackDays` days before the window start to the window's last day (queryDays):
+ * a file is filed under the day of its first timestamp, so a file that started earlier than that
+ * is not read, even when it runs into the window. Where SQL cannot follow
  * the TypeScript exactly the difference is listed in docs/cost.md.
  *
- * Only functions Athena engine v3 documents are used: regexp_like, regexp_extract, strpos,
+ * Only functions Athena engine v3 documents are used: regexp_like, regexp_extract, regexp_replace, strpos,
  * reverse, substr, length, trim, lower, nullif, coalesce, try, json_parse, json_extract,
  * json_extract_scalar, json_format, and min/max/row_number over a window.
  */
+
+import { DAY_COLUMN, DAY_FOLDER, DEPLOYMENT_COLUMN } from './athena-table';
 import type { CostWindow } from './compute';
 import { DAY_MS, HOUR_MS } from './compute';
 import {
@@ -36,6 +41,21 @@ export interface AthenaSource {
   readonly table: string;
   /** The value of the table's `deployment` partition (also the first key segment under the bucket). */
   readonly deployment: string;
+}
+
+/** Days before the window start whose partitions are read by default (`--lookback-days`). */
+export const DEFAULT_LOOKBACK_DAYS = 7;
+/** The most `--lookback-days` allows: a year (and a leap day). */
+export const MAX_LOOKBACK_DAYS = 366;
+
+const isoDay = (t: number) => new Date(t).toISOString().slice(0, 10);
+
+/**
+ * The day partitions a query over `window` reads: from `lookbackDays` before the window's first day
+ * to its last day (the window end is exclusive), as `YYYY-MM-DD`, both included.
+ */
+export function queryDays(window: CostWindow, lookbackDays: number): { first: string; last: string } {
+  return { first: isoDay(window.start - lookbackDays * DAY_MS), last: isoDay(window.end - 1) };
 }
 
 /** Why a marker line yields no event; the TypeScript side words the warning as the local path does. */
@@ -177,11 +197,20 @@ function markerCase(f: (marker: number) => string): string {
   return `CASE marker ${MARKERS.map((_, i) => `WHEN ${i} THEN ${f(i)}`).join(' ')} END`;
 }
 
-/** The query. The window decides which files' marker lines are returned (files that overlap it). */
-export function costEventsSql(source: AthenaSource, window: CostWindow): string {
+/**
+ * The query. The window decides which files' marker lines are returned (files that overlap it) and,
+ * with `lookbackDays`, which day partitions are read (queryDays).
+ */
+export function costEventsSql(source: AthenaSource, window: CostWindow, lookbackDays: number): string {
   const dep = source.deployment;
   if (!/^[a-z][a-z0-9-]*$/.test(dep)) throw new Error(`internal: deployment name ${JSON.stringify(dep)}`);
+  if (!Number.isInteger(lookbackDays) || lookbackDays < 0) throw new Error(`internal: lookback ${lookbackDays}`);
+  const days = queryDays(window, lookbackDays);
   const under = `^s3://[^/]+/${dep}/`;
+  // controllerOf (sources.ts): the file's directory under the deployment, day folders left out.
+  const dir = `coalesce(regexp_extract("$path", ${lit(`${under}(?:(.*)/)?[^/]*$`)}, 1), '')`;
+  const dayFolder = DAY_FOLDER.source.replace(/^\^/, '').replace(/\$$/, '');
+  const controller = `regexp_replace(regexp_replace(${dir}, ${lit(`(?:^|/)${dayFolder}(?=/|$)`)}, ''), '^/', '')`;
   const tsSrc = 'stamp';
   const y = 'y';
   const mo = 'mo';
@@ -194,13 +223,14 @@ export function costEventsSql(source: AthenaSource, window: CostWindow): string 
   const str = (v: string) => `CAST(${v} AS varchar)`;
   // The comment follows WITH: a statement that starts with a comment may not be recognised as a query.
   return `WITH
--- xspot-cdk cost --athena: files and marker lines of deployment ${dep}, window [${new Date(window.start).toISOString()}, ${new Date(window.end).toISOString()})
+-- xspot-cdk cost --athena: files and marker lines of deployment ${dep}, window [${new Date(window.start).toISOString()}, ${new Date(window.end).toISOString()}), files started ${days.first} to ${days.last}
 src AS (
   SELECT "$path" AS path,
-    coalesce(regexp_extract("$path", ${lit(`${under}(?:(.*)/)?[^/]*$`)}, 1), '') AS controller,
+    ${controller} AS controller,
     line
   FROM ${ident(source.database)}.${ident(source.table)}
-  WHERE deployment = ${lit(dep)} AND NOT regexp_like("$path", ${lit(`${under}(?:[^/]*/)*[.]`)})
+  WHERE ${DEPLOYMENT_COLUMN} = ${lit(dep)} AND ${DAY_COLUMN} >= ${lit(days.first)} AND ${DAY_COLUMN} <= ${lit(days.last)}
+    AND NOT regexp_like("$path", ${lit(`${under}(?:[^/]*/)*[.]`)})
 ),
 stamped AS (
   SELECT path, controller, line, regexp_extract(line, ${lit(TIMESTAMP_PATTERN)}) AS ${tsSrc} FROM src

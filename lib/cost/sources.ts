@@ -1,8 +1,9 @@
 /**
  * Where the logs come from: a local directory tree, or an `s3://bucket/prefix` of logs synced from
- * the controllers (`<prefix>/<instance-id>/...`). Either way a file belongs to the controller named
- * by the directory it sits in, and is read in three ways: its first bytes, its last bytes, and a
- * stream of chunks. Nothing here holds a whole file.
+ * the controllers (`<prefix>/<day>/<instance-id>/...`, athena-table.ts). Either way a file belongs
+ * to the controller named by the directory it sits in, less any day folder (`YYYY-MM-DD` or
+ * `undated`), so one controller's files of every day are one controller. A file is read in three
+ * ways: its first bytes, its last bytes, and a stream of chunks. Nothing here holds a whole file.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
@@ -10,12 +11,16 @@ import { basename, join, relative, sep } from 'node:path';
 import type { GetObjectCommandOutput, ListObjectsV2CommandOutput, S3Client } from '@aws-sdk/client-s3';
 import { UserError } from '../errors';
 import { describeAwsError } from '../ops/aws-errors';
+import { DAY_FOLDER } from './athena-table';
 import { SEARCH_CHUNK_BYTES } from './scanner';
 
 export interface LogFile {
   /** How messages name the file: its path relative to the logs location, or its s3:// URI. */
   readonly display: string;
-  /** The controller the file belongs to: its directory relative to the logs location ('' = top level). */
+  /**
+   * The controller the file belongs to: its directory relative to the logs location, day folders
+   * left out ('' = top level). See controllerOf.
+   */
   readonly controller: string;
   readonly size: number;
   /** Path on disk, or object key. */
@@ -34,6 +39,18 @@ export interface LogStore {
   tail(file: LogFile, bytes: number): Promise<Buffer>;
   /** Streams the file through `onChunk`; a chunk is only valid during the call. */
   scan(file: LogFile, onChunk: (chunk: Buffer) => void): Promise<void>;
+}
+
+/**
+ * The controller of a file at `parts` (its path relative to the logs location, split at '/'): the
+ * directories above it without the day folders log-sync.sh files logs under, so
+ * `2024-03-01/i-0abc/xspot.log` and `2024-03-02/i-0abc/xspot.log.1` both belong to `i-0abc`.
+ */
+export function controllerOf(parts: readonly string[]): string {
+  return parts
+    .slice(0, -1)
+    .filter((p) => !DAY_FOLDER.test(p))
+    .join('/');
 }
 
 function isHidden(name: string): boolean {
@@ -77,7 +94,7 @@ export class LocalLogStore implements LogStore {
         else if (isFile) {
           const rel = relative(this.location, path);
           const parts = rel.split(sep);
-          out.push({ display: parts.join('/'), controller: parts.slice(0, -1).join('/'), size, ref: path });
+          out.push({ display: parts.join('/'), controller: controllerOf(parts), size, ref: path });
         }
       }
     };
@@ -186,7 +203,7 @@ export class S3LogStore implements LogStore {
         if (parts.some(isHidden)) continue;
         out.push({
           display: `s3://${this.where.bucket}/${o.Key}`,
-          controller: parts.slice(0, -1).join('/'),
+          controller: controllerOf(parts),
           size: o.Size ?? 0,
           ref: o.Key,
         });

@@ -161,6 +161,13 @@ describe('cost --athena: flags and setup', () => {
       /--workgroup got 'bad name!' \(an Athena workgroup name/,
     ],
     [['-l', '.', '--workgroup', 'wg'], /--workgroup 'wg' needs --athena/],
+    [['-l', '.', '--lookback-days', '3'], /^error: Incorrect entry: --lookback-days '3' needs --athena/],
+    ...['-1', '367', '1.5', 'seven', '', '0x10', '1e2'].map((v): [string[], RegExp] => [
+      ['--athena', '--config', '<on>', '--lookback-days', v],
+      new RegExp(
+        `^error: Incorrect entry: --lookback-days got '${v.replace(/[.]/g, '\\.')}' \\(a whole number of days from 0 to 366`,
+      ),
+    ]),
     [['--athena', '--config', '<on>', '-s', '2024-13-01'], /-s\/--start got '2024-13-01'/],
   ])('%j is refused in one line naming the flag or field', async (argv, message) => {
     const args = argv.map((a) => (a === '<on>' ? config(true) : a === '<off>' ? config(false) : a));

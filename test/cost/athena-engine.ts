@@ -2,35 +2,61 @@
  * Runs the `cost --athena` query for real over a directory of log files laid out as in the log
  * bucket, and serves its result through a mocked Athena client (no Athena emulator exists).
  *
- * The table is modelled as Athena reads it (athena-table.ts): every file under the deployment
- * prefix, one row per line as Hadoop's TextInputFormat splits them (`\n`, `\r\n` or `\r` end a
- * line; a final terminator adds no empty line), `"$path"` the object's s3:// URI. The SQL runs in
- * SQLite with Trino's functions modelled in trino-sqlite.py.
+ * The table is modelled as Athena reads it (athena-table.ts): every file under a projected day
+ * partition of the deployment, `<deployment>/<day>/...` with `<day>` a real date spelled
+ * yyyy-MM-dd from FIRST_DAY to today (partition projection generates only those, so `undated/`,
+ * `xspot-cdk/` and any other folder are in no partition and never read), one row per line as
+ * Hadoop's TextInputFormat splits them (`\n`, `\r\n` or `\r` end a line; a final terminator adds no
+ * empty line), `"$path"` the object's s3:// URI, `day` the partition value. The SQL runs in SQLite
+ * with Trino's functions modelled in trino-sqlite.py; its WHERE on `day` is what prunes partitions.
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import type { AthenaSource } from '../../lib/cost/athena-sql';
+import { FIRST_DAY } from '../../lib/cost/athena-table';
 
 export interface TableRow {
   readonly deployment: string;
+  readonly day: string;
   readonly path: string;
   readonly line: string;
 }
 
-/** The table rows of every file under `dir`, as objects under `s3://<bucket>/<deployment>/`. */
-export function tableRows(dir: string, bucket: string, deployment: string): TableRow[] {
+/** A day partition value the projection generates: a real date, FIRST_DAY to today (UTC). */
+export function projectedDay(segment: string, now = Date.now()): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(segment)) return false;
+  const t = Date.parse(`${segment}T00:00:00Z`);
+  return (
+    !Number.isNaN(t) &&
+    new Date(t).toISOString().slice(0, 10) === segment &&
+    segment >= FIRST_DAY &&
+    segment <= new Date(now).toISOString().slice(0, 10)
+  );
+}
+
+/**
+ * The table rows of the files under `dir`, as objects under `s3://<bucket>/<deployment>/`: those
+ * whose first folder is a projected day (the rest are listed in `unread`).
+ */
+export function tableRows(dir: string, bucket: string, deployment: string, unread: string[] = []): TableRow[] {
   const rows: TableRow[] = [];
   const walk = (d: string): void => {
     for (const name of readdirSync(d).sort()) {
       const p = join(d, name);
       if (statSync(p).isDirectory()) walk(p);
       else {
-        const key = `${deployment}/${relative(dir, p).split(sep).join('/')}`;
+        const rel = relative(dir, p).split(sep);
+        const key = `${deployment}/${rel.join('/')}`;
+        const day = rel[0];
+        if (rel.length < 2 || !projectedDay(day)) {
+          unread.push(key);
+          continue;
+        }
         const text = readFileSync(p, 'utf8');
         const lines = text.split(/\r\n|\n|\r/);
         if (lines[lines.length - 1] === '') lines.pop();
-        for (const line of lines) rows.push({ deployment, path: `s3://${bucket}/${key}`, line });
+        for (const line of lines) rows.push({ deployment, day, path: `s3://${bucket}/${key}`, line });
       }
     }
   };

@@ -47,7 +47,7 @@ describe('allowed: what cost --athena and Athena on its behalf do', () => {
     ['glue:GetDatabase', 'arn:aws:glue:{region}:{account}:database/xspot_site_a_logs'],
     ['glue:GetTable', 'arn:aws:glue:{region}:{account}:table/xspot_site_a_logs/controller_logs'],
     ['glue:GetTable', 'arn:aws:glue:{region}:{account}:catalog'],
-    ['s3:GetObject', 'arn:aws:s3:::{bucket}/site-a/i-0abc/xspot.log.1'],
+    ['s3:GetObject', 'arn:aws:s3:::{bucket}/site-a/2024-03-01/i-0abc/xspot.log.1'],
     ['s3:PutObject', 'arn:aws:s3:::{bucket}/athena-results/q-1.csv'],
     ['s3:GetObject', 'arn:aws:s3:::{bucket}/athena-results/q-1.csv'],
     ['s3:GetBucketLocation', 'arn:aws:s3:::{bucket}'],
@@ -55,7 +55,7 @@ describe('allowed: what cost --athena and Athena on its behalf do', () => {
     expect(await run({ action, resource })).toBe('Allowed');
   });
 
-  test.each(['site-a/', 'athena-results/'])('s3:ListBucket with prefix %s', async (prefix) => {
+  test.each(['site-a/', 'site-a/2024-03-01/', 'athena-results/'])('s3:ListBucket with prefix %s', async (prefix) => {
     expect(
       await run({ action: 's3:ListBucket', resource: 'arn:aws:s3:::{bucket}', context: { 's3:prefix': prefix } }),
     ).toBe('Allowed');
@@ -71,11 +71,11 @@ describe('denied: other workgroups, tables, prefixes and writes', () => {
     ['glue:GetTable', 'arn:aws:glue:{region}:{account}:table/hr/salaries', 'ImplicitlyDenied'],
     ['glue:DeleteTable', 'arn:aws:glue:{region}:{account}:table/xspot_site_a_logs/controller_logs', 'ImplicitlyDenied'],
     ['glue:UpdateTable', 'arn:aws:glue:{region}:{account}:table/xspot_site_a_logs/controller_logs', 'ImplicitlyDenied'],
-    ['s3:GetObject', 'arn:aws:s3:::{bucket}/site-b/i-0abc/xspot.log', 'ImplicitlyDenied'],
+    ['s3:GetObject', 'arn:aws:s3:::{bucket}/site-b/2024-03-01/i-0abc/xspot.log', 'ImplicitlyDenied'],
     ['s3:GetObject', 'arn:aws:s3:::{bucket}/image-builder/build.log', 'ImplicitlyDenied'],
-    ['s3:PutObject', 'arn:aws:s3:::{bucket}/site-a/i-0abc/xspot.log', 'ImplicitlyDenied'],
+    ['s3:PutObject', 'arn:aws:s3:::{bucket}/site-a/2024-03-01/i-0abc/xspot.log', 'ImplicitlyDenied'],
     ['s3:DeleteObject', 'arn:aws:s3:::{bucket}/athena-results/q-1.csv', 'ImplicitlyDenied'],
-    ['s3:DeleteObject', 'arn:aws:s3:::{bucket}/site-a/i-0abc/xspot.log', 'ImplicitlyDenied'],
+    ['s3:DeleteObject', 'arn:aws:s3:::{bucket}/site-a/2024-03-01/i-0abc/xspot.log', 'ImplicitlyDenied'],
     ['s3:GetObject', 'arn:aws:s3:::another-bucket/site-a/x.log', 'ImplicitlyDenied'],
   ])('%s on %s: %s', async (action, resource, expected) => {
     expect(await run({ action, resource })).toBe(expected);
@@ -90,7 +90,7 @@ describe('denied: other workgroups, tables, prefixes and writes', () => {
   test('reading the logs without TLS is denied by the bucket policy, whatever the identity policy says', async () => {
     const decision = await run({
       action: 's3:GetObject',
-      resource: 'arn:aws:s3:::{bucket}/site-a/i-0abc/xspot.log.1',
+      resource: 'arn:aws:s3:::{bucket}/site-a/2024-03-01/i-0abc/xspot.log.1',
       context: { 'aws:SecureTransport': 'false' },
     });
     expect(decision).toBe('ExplicitlyDenied');

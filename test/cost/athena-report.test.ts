@@ -1,11 +1,13 @@
 /**
  * `cost --athena` gives the report `cost -l` gives, over the same logs: the generated SQL really
- * runs (athena-engine.ts) over the logs laid out as in the log bucket, a mocked Athena client
+ * runs (athena-engine.ts) over the logs laid out as log-sync.sh lays them out in the log bucket
+ * (`<day>/<instance-id>/<file>`, the day of the file's first timestamp), a mocked Athena client
  * serves its result, and the two reports are compared field by field.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
 import { type AthenaCostArgs, runCostAthena } from '../../lib/cost/athena-run';
+import { headTimestamp } from '../../lib/cost/log-format';
 import type { CostArgs } from '../../lib/cost/options';
 import type { CostReport } from '../../lib/cost/report';
 import { runCost } from '../../lib/cost/run';
@@ -19,6 +21,35 @@ const SOURCE = { database: 'xspot_xspot_logs', table: 'controller_logs', deploym
 
 const dir = tempDir();
 afterAll(() => dir.cleanup());
+/** The fixture logs in the bucket's day layout. */
+let DAYS: string;
+beforeAll(() => {
+  DAYS = dayLayout(LOGS, join(dir.path, 'days'));
+});
+
+/**
+ * A copy of the logs under `src` (one directory per controller) in the bucket's layout under a
+ * deployment: `<UTC day of the first timestamp in the first 5 lines>/<controller>/<file>`, or
+ * `undated/<controller>/<file>`, as log-sync.sh files them.
+ */
+function dayLayout(src: string, dest: string): string {
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) {
+        walk(p);
+        continue;
+      }
+      const first = headTimestamp(readFileSync(p, 'utf8'), true);
+      const day = first === undefined ? 'undated' : new Date(first).toISOString().slice(0, 10);
+      const to = join(dest, day, ...relative(src, p).split(sep));
+      mkdirSync(join(to, '..'), { recursive: true });
+      copyFileSync(p, to);
+    }
+  };
+  walk(src);
+  return dest;
+}
 
 /** The parts of a report that come from the logs (not when or from where it was made). */
 function figures(r: CostReport) {
@@ -26,12 +57,13 @@ function figures(r: CostReport) {
   return rest;
 }
 
-async function both(logs: string, args: CostArgs, opts: { pageRows?: number } = {}) {
+async function both(logs: string, args: CostArgs & { lookbackDays?: string }, opts: { pageRows?: number } = {}) {
   const out = join(dir.path, `out-${Math.random().toString(36).slice(2)}`);
   const localErr: string[] = [];
   const localOut: string[] = [];
+  const { lookbackDays: _lookback, ...localArgs } = args;
   const local = await runCost(
-    { ...args, logs, pricing: PRICING_DIR, output: 'json', outDir: out },
+    { ...localArgs, logs, pricing: PRICING_DIR, output: 'json', outDir: out },
     { out: (l) => localOut.push(l), err: (l) => localErr.push(l), now: () => Date.parse('2024-03-20T00:00:00Z') },
   );
   const served = servingAthena(tableRows(logs, 'log-bucket', 'xspot'), SOURCE, opts);
@@ -64,8 +96,24 @@ async function both(logs: string, args: CostArgs, opts: { pageRows?: number } = 
 }
 
 describe('the fixture logs (test/fixtures/cost)', () => {
+  test('laid out by day: one day folder, and -l reads it as it reads one folder per controller', async () => {
+    expect(readdirSync(DAYS)).toEqual(['2024-03-01']);
+    const run = async (logs: string) =>
+      (
+        await runCost(
+          { logs, start: '2024-03-01', end: '2024-03-02', pricing: PRICING_DIR, output: 'json', outDir: dir.path },
+          { out: () => {}, err: () => {} },
+        )
+      ).report;
+    const byDay = await run(DAYS);
+    const { logs: _a, generatedAt: _b, ...rest } = byDay;
+    const { logs: _c, generatedAt: _d, ...flat } = await run(LOGS);
+    expect(rest).toEqual(flat);
+    expect(byDay.controllers.map((c) => c.id).sort()).toEqual(['i-0a11a11a11a11a11a', 'i-0b22b22b22b22b22b']);
+  });
+
   test('the same report, field by field: totals, days, instance types, controllers, workers, containers, jobs, warnings', async () => {
-    const r = await both(LOGS, { start: '2024-03-01', end: '2024-03-02' }, { pageRows: 7 });
+    const r = await both(DAYS, { start: '2024-03-01', end: '2024-03-02' }, { pageRows: 7 });
     expect(figures(r.athena)).toEqual(figures(r.local));
     // The scenario's hand-worked totals (test/fixtures/cost/README.md), so equality is not of two empty reports.
     expect(r.athena.summary.realCost).toBeCloseTo(9.2844, 6);
@@ -76,7 +124,7 @@ describe('the fixture logs (test/fixtures/cost)', () => {
   });
 
   test('the query goes to the deployment workgroup and database; results are read page by page', async () => {
-    const r = await both(LOGS, { start: '2024-03-01', end: '2024-03-02' }, { pageRows: 7 });
+    const r = await both(DAYS, { start: '2024-03-01', end: '2024-03-02' }, { pageRows: 7 });
     expect(r.served.queries).toHaveLength(1);
     expect(r.served.queries[0]).toMatchObject({ workgroup: 'xspot-cost', database: 'xspot_xspot_logs' });
     expect(r.served.queries[0].sql).toContain('FROM "xspot_xspot_logs"."controller_logs"');
@@ -91,10 +139,10 @@ describe('the fixture logs (test/fixtures/cost)', () => {
   });
 
   test('a window that leaves out a file, a discount and a job filter: still the same report', async () => {
-    const a = await both(LOGS, { start: '2024-03-02', end: '2024-03-02', discount: '20', jobid: '2001' });
+    const a = await both(DAYS, { start: '2024-03-02', end: '2024-03-02', discount: '20', jobid: '2001' });
     expect(a.athena.files).toEqual({ found: 3, read: 1, outsideWindow: 2, invalid: 0 });
     expect(figures(a.athena)).toEqual(figures(a.local));
-    const b = await both(LOGS, { start: '2024-03-01', end: '2024-03-01', containerLife: C1.slice(0, 6) });
+    const b = await both(DAYS, { start: '2024-03-01', end: '2024-03-01', containerLife: C1.slice(0, 6) });
     expect(figures(b.athena)).toEqual(figures(b.local));
     expect(b.athena.lifetime?.length).toBeGreaterThan(1);
   });
@@ -111,7 +159,7 @@ describe('edge cases of the grammar and the model (edges.test.ts and more)', () 
     };
     // Controller e: intervals that start or end outside the files, a spot worker without a price.
     put(
-      'i-0e0e0e0e0e0e0e0e0/xspot.log',
+      '2024-03-01/i-0e0e0e0e0e0e0e0e0/xspot.log',
       lines(
         '2024-03-01T00:00:00Z INFO [main] log file opened (older file rotated away)',
         '2024-03-01T00:00:01Z INFO Scheduler configurations: {"DefaultRegion":"us-east-1","ControllerInstanceType":"m5.large"}',
@@ -127,7 +175,7 @@ describe('edge cases of the grammar and the model (edges.test.ts and more)', () 
     // Controller f: other timestamp spellings, quoted and PascalCase pairs, strings for numbers and
     // booleans, numeric ids, a migration, a worker terminated before it was ready, bad lines.
     put(
-      'i-0f0f0f0f0f0f0f0f0/a/xspot.log.1',
+      '2024-03-01/i-0f0f0f0f0f0f0f0f0/a/xspot.log.1',
       lines(
         '[2024/03/01 08:00:00,250+01:00] INFO Scheduler configurations: {"DefaultRegion":"us-east-1","ControllerInstanceID":"i-0f0f0f0f0f0f0f0f0","ControllerInstanceType":"m5.xlarge"}',
         'time="2024-03-01T07:30:00.5Z" level=info msg="FinalizeWorkerMetadata worker=\\"f1\\" InstanceType=r5.xlarge Spot=True Price=\\"0.07\\""',
@@ -154,14 +202,15 @@ describe('edge cases of the grammar and the model (edges.test.ts and more)', () 
         '2024-03-01T13:00:00Z INFO bye',
       ),
     );
-    put('i-0f0f0f0f0f0f0f0f0/notes.txt', 'no timestamps in this file\nnor here\n');
+    // Not where log-sync.sh puts such a file (undated/), but the query must still skip it.
+    put('2024-03-01/i-0f0f0f0f0f0f0f0f0/notes.txt', 'no timestamps in this file\nnor here\n');
     put(
-      '.hidden/xspot.log',
+      '2024-03-01/.hidden/xspot.log',
       lines('2024-03-01T00:00:00Z INFO FinalizeWorkerMetadata worker=h1 instanceType=r5.xlarge'),
     );
     put(
-      'i-0a0a0a0a0a0a0a0a0/old.log',
-      lines('2024-02-01T00:00:00Z INFO Scheduler configurations: {"DefaultRegion":"us-east-1"}'),
+      '2024-02-27/i-0a0a0a0a0a0a0a0a0/old.log',
+      lines('2024-02-27T00:00:00Z INFO Scheduler configurations: {"DefaultRegion":"us-east-1"}'),
     );
   });
 
@@ -173,7 +222,7 @@ describe('edge cases of the grammar and the model (edges.test.ts and more)', () 
     expect(r.athena.warnings.shown.filter(notSkip).sort()).toEqual(r.local.warnings.shown.filter(notSkip).sort());
     expect(r.athena.warnings.count).toBe(r.local.warnings.count);
     expect(r.athena.warnings.shown.filter((w) => !notSkip(w))).toEqual([
-      'skipping s3://log-bucket/xspot/i-0f0f0f0f0f0f0f0f0/notes.txt: no timestamp in any line',
+      'skipping s3://log-bucket/xspot/2024-03-01/i-0f0f0f0f0f0f0f0f0/notes.txt: no timestamp in any line',
     ]);
     // Not vacuous: the lines above produce the warnings and the workers they are meant to.
     expect(r.local.warnings.shown).toEqual(
@@ -190,16 +239,109 @@ describe('edge cases of the grammar and the model (edges.test.ts and more)', () 
   });
 });
 
+describe('day partitions: the window and --lookback-days decide which days Athena reads', () => {
+  const lines = (...l: string[]) => `${l.join('\n')}\n`;
+  const C = 'i-0c33c33c33c33c33c';
+  const D = 'i-0d44d44d44d44d44d';
+  let tree: string;
+  /** A copy of `tree` with only the day folders `keep` accepts. */
+  const only = (name: string, keep: (day: string) => boolean) => {
+    const out = join(dir.path, name);
+    for (const day of readdirSync(tree).filter(keep)) {
+      for (const c of readdirSync(join(tree, day))) {
+        mkdirSync(join(out, day, c), { recursive: true });
+        for (const f of readdirSync(join(tree, day, c))) copyFileSync(join(tree, day, c, f), join(out, day, c, f));
+      }
+    }
+    return out;
+  };
+  const put = (rel: string, text: string) => {
+    mkdirSync(join(tree, rel, '..'), { recursive: true });
+    writeFileSync(join(tree, rel), text);
+  };
+  beforeAll(() => {
+    tree = dayLayout(LOGS, join(dir.path, 'lookback'));
+    // Started 2 days before the window (inside the default 7-day lookback), runs into it.
+    put(
+      `2024-02-27/${C}/xspot.log.2`,
+      lines(
+        '2024-02-27T00:00:00Z INFO Scheduler configurations: {"DefaultRegion":"us-east-1","ControllerInstanceType":"m5.large"}',
+        '2024-02-27T12:00:00Z INFO FinalizeWorkerMetadata worker=cw1 instanceType=r5.xlarge spot=false',
+        '2024-03-01T02:00:00Z INFO Terminating Worker Instance: {"WorkerID":"cw1"}',
+        '2024-03-01T03:00:00Z INFO heartbeat',
+      ),
+    );
+    // Started 10 days before the window: before the default lookback, though it runs into the window.
+    put(
+      `2024-02-20/${D}/xspot.log.3`,
+      lines(
+        '2024-02-20T00:00:00Z INFO Scheduler configurations: {"DefaultRegion":"us-east-1","ControllerInstanceType":"m5.large"}',
+        '2024-02-20T06:00:00Z INFO FinalizeWorkerMetadata worker=dw1 instanceType=r5.xlarge spot=false',
+        '2024-03-01T04:00:00Z INFO Terminating Worker Instance: {"WorkerID":"dw1"}',
+        '2024-03-01T05:00:00Z INFO heartbeat',
+      ),
+    );
+    // After the window, and a file without timestamps (undated/: in no partition).
+    put(
+      '2024-03-05/i-0a11a11a11a11a11a/xspot.log',
+      lines(
+        '2024-03-05T00:00:00Z INFO FinalizeWorkerMetadata worker=aw9 instanceType=r5.xlarge spot=false',
+        '2024-03-05T01:00:00Z INFO Terminating Worker Instance: {"WorkerID":"aw9"}',
+      ),
+    );
+    put('undated/i-0a11a11a11a11a11a/banner.txt', 'X-Spot\nno timestamps here\n');
+  });
+  const WINDOW = { start: '2024-03-01', end: '2024-03-02' };
+  const workers = (r: CostReport) => r.workers.map((w) => w.id).sort();
+
+  test('default (7 days): the file started inside the lookback counts, the one before it is not read; the same report as -l over the days read', async () => {
+    const r = await both(tree, WINDOW);
+    const read = only('read-7', (d) => d >= '2024-02-23' && d <= '2024-03-02');
+    const local = await both(read, WINDOW);
+    expect(figures(r.athena)).toEqual(figures(local.local));
+    expect(r.athenaErr).toEqual(local.localErr);
+    expect(workers(r.athena)).toContain('cw1');
+    expect(workers(r.athena)).not.toContain('dw1');
+    expect(r.athena.workers.find((w) => w.id === 'cw1')?.hours).toBe(2);
+    // -l reads every file: it counts dw1 (from the window start), so the two differ by exactly that file.
+    expect(workers(r.local)).toContain('dw1');
+    expect(r.local.summary.realCost).toBeGreaterThan(r.athena.summary.realCost);
+    const all = await both(
+      only('no-d', (d) => d !== '2024-02-20'),
+      WINDOW,
+    );
+    expect(all.local.summary).toEqual(r.athena.summary);
+    // The rows Athena returned are of the days queried only.
+    expect(r.served.queries[0].sql).toContain("day >= '2024-02-23' AND day <= '2024-03-02'");
+  });
+
+  test('--lookback-days 0: only files started in the window; 10: the older file too, with the totals of -l over everything', async () => {
+    const zero = await both(tree, { ...WINDOW, lookbackDays: '0' });
+    const inWindow = await both(
+      only('read-0', (d) => d >= '2024-03-01' && d <= '2024-03-02'),
+      WINDOW,
+    );
+    expect(figures(zero.athena)).toEqual(figures(inWindow.local));
+    expect(workers(zero.athena)).not.toContain('cw1');
+
+    const ten = await both(tree, { ...WINDOW, lookbackDays: '10' });
+    expect(workers(ten.athena)).toEqual(expect.arrayContaining(['cw1', 'dw1']));
+    // -l also sees the file after the window and the undated one (counted as found, not read).
+    expect(ten.athena.summary).toEqual(ten.local.summary);
+    expect(ten.local.files.found - ten.athena.files.found).toBe(2);
+  });
+});
+
 describe('through the command line', () => {
   test('cost --athena --config FILE: the config names the table and workgroup; the summary is the local one', async () => {
     const config = join(dir.path, 'site.yaml');
     writeFileSync(config, `${signedYaml(DEFAULT_YAML)}\nlogs:\n  athena: true\n`);
-    const served = servingAthena(tableRows(LOGS, 'log-bucket', 'xspot'), SOURCE, { runningPolls: 0 });
+    const served = servingAthena(tableRows(DAYS, 'log-bucket', 'xspot'), SOURCE, { runningPolls: 0 });
     try {
       const out = join(dir.path, 'cli-out');
       const args = ['-s', '2024-03-01', '-e', '2024-03-02', '--pricing', PRICING_DIR, '-o', 'json', '--out-dir', out];
       const athena = await runCli(['cost', '--athena', '--config', config, ...args]);
-      const local = await runCli(['cost', '-l', LOGS, ...args]);
+      const local = await runCli(['cost', '-l', DAYS, ...args]);
       expect(athena.code).toBe(0);
       expect(served.queries.map((q) => [q.workgroup, q.database])).toEqual([['xspot-cost', 'xspot_xspot_logs']]);
       expect(athena.stdout.slice(1)).toEqual(local.stdout);

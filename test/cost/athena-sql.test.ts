@@ -6,8 +6,15 @@
  */
 
 import { problemWarning, type Row, rowEvent } from '../../lib/cost/athena-run';
-import { type AthenaSource, costEventsSql, MAX_QUERY_BYTES, RESULT_COLUMNS } from '../../lib/cost/athena-sql';
+import {
+  type AthenaSource,
+  costEventsSql,
+  MAX_QUERY_BYTES,
+  queryDays,
+  RESULT_COLUMNS,
+} from '../../lib/cost/athena-sql';
 import { MARKERS, parseMarkedLine, parseTimestamp } from '../../lib/cost/log-format';
+import { controllerOf } from '../../lib/cost/sources';
 import { runSql } from './athena-engine';
 
 const SOURCE: AthenaSource = { database: 'db', table: 'controller_logs', deployment: 'site-a' };
@@ -107,13 +114,21 @@ const LINES = [
 const HEARTBEAT = '1990-06-01T00:00:00Z INFO heartbeat';
 const HEARTBEAT_TS = String(Date.parse('1990-06-01T00:00:00Z'));
 
+/** The day partition the files are in (the table model does not look inside them). */
+const DAY = '2024-03-01';
+
 /** Per file: its rows (one carries file_row 1) and the row of its marker line, if any. */
 let byPath: Map<string, { rows: Row[]; event?: Row }>;
 beforeAll(() => {
   const rows = LINES.flatMap((line, i) =>
-    [HEARTBEAT, line].map((l) => ({ deployment: SOURCE.deployment, path: `s3://b/site-a/c/${i}.log`, line: l })),
+    [HEARTBEAT, line].map((l) => ({
+      deployment: SOURCE.deployment,
+      day: DAY,
+      path: `s3://b/site-a/${DAY}/c/${i}.log`,
+      line: l,
+    })),
   );
-  const res = runSql(costEventsSql(SOURCE, WIDE), SOURCE, rows);
+  const res = runSql(costEventsSql(SOURCE, WIDE, 7), SOURCE, rows);
   expect(res.columns).toEqual([...RESULT_COLUMNS]);
   byPath = new Map();
   for (const values of res.rows) {
@@ -131,7 +146,7 @@ beforeAll(() => {
 const cases = LINES.map((line, i) => [i, line] as const);
 
 test.each(cases)('line %i: the file span is the timestamp parseTimestamp reads: %s', (i, line) => {
-  const f = byPath.get(`s3://b/site-a/c/${i}.log`)!;
+  const f = byPath.get(`s3://b/site-a/${DAY}/c/${i}.log`)!;
   expect(f.rows.filter((r) => r.file_row === '1')).toHaveLength(1);
   const ts = parseTimestamp(line);
   for (const r of f.rows) {
@@ -141,7 +156,7 @@ test.each(cases)('line %i: the file span is the timestamp parseTimestamp reads: 
 });
 
 test.each(cases)('line %i: the event or warning parseMarkedLine gives: %s', (i, line) => {
-  const f = byPath.get(`s3://b/site-a/c/${i}.log`)!;
+  const f = byPath.get(`s3://b/site-a/${DAY}/c/${i}.log`)!;
   const marker = MARKERS.findIndex((m) => line.includes(m));
   if (marker < 0) {
     expect(f.event).toBeUndefined();
@@ -171,17 +186,17 @@ test('the cases cover what they are for: events and warnings of every marker, va
 });
 
 test('the query is one SELECT within the size Athena accepts', () => {
-  const sql = costEventsSql({ ...SOURCE, deployment: 'a-24-character-deployment' }, WIDE);
+  const sql = costEventsSql({ ...SOURCE, deployment: 'a-24-character-deployment' }, WIDE, 366);
   expect(sql.startsWith('WITH\n')).toBe(true);
   expect(Buffer.byteLength(sql)).toBeLessThan(MAX_QUERY_BYTES);
 });
 
 test('a deployment name that is not one is refused before it reaches SQL', () => {
-  expect(() => costEventsSql({ ...SOURCE, deployment: "x' OR 1=1 --" }, WIDE)).toThrow(/deployment name/);
+  expect(() => costEventsSql({ ...SOURCE, deployment: "x' OR 1=1 --" }, WIDE, 7)).toThrow(/deployment name/);
 });
 
 test('the query calls only functions Athena (Trino) documents and the test engine models or SQLite shares', () => {
-  const sql = costEventsSql(SOURCE, WIDE).replace(/'(?:[^']|'')*'/g, "''");
+  const sql = costEventsSql(SOURCE, WIDE, 7).replace(/'(?:[^']|'')*'/g, "''");
   const called = new Set([...sql.matchAll(/\b([a-z_]+)\s*\(/g)].map((m) => m[1]));
   expect([...called].sort()).toEqual(
     [
@@ -197,6 +212,7 @@ test('the query calls only functions Athena (Trino) documents and the test engin
       'nullif',
       'regexp_extract',
       'regexp_like',
+      'regexp_replace',
       'reverse',
       'row_number',
       'strpos',
@@ -209,4 +225,41 @@ test('the query calls only functions Athena (Trino) documents and the test engin
   const syntax = new Set([...sql.matchAll(/\b([A-Z_]+)\s*\(/g)].map((m) => m[1]));
   for (const word of syntax)
     expect(['CAST', 'AS', 'IN', 'OVER', 'AND', 'OR', 'THEN', 'ELSE', 'WHEN', 'NOT']).toContain(word);
+});
+
+describe('the day partitions and the controller', () => {
+  const at = (iso: string) => Date.parse(iso);
+  const win = { start: at('2024-03-10T00:00:00Z'), end: at('2024-03-13T00:00:00Z') };
+
+  test('the days read: lookback days before the first day of the window, to its last day (the end is exclusive)', () => {
+    expect(queryDays(win, 7)).toEqual({ first: '2024-03-03', last: '2024-03-12' });
+    expect(queryDays(win, 0)).toEqual({ first: '2024-03-10', last: '2024-03-12' });
+    expect(queryDays({ start: at('2024-03-01T00:00:00Z'), end: at('2024-03-01T12:00:00Z') }, 1)).toEqual({
+      first: '2024-02-29',
+      last: '2024-03-01',
+    });
+  });
+
+  test('only rows of those days are read; the controller is the directory less its day folders, as controllerOf gives', () => {
+    const keys = [
+      '2024-03-02/i-1/before-lookback.log',
+      '2024-03-03/i-1/first-day.log',
+      '2024-03-12/i-2/last-day.log',
+      '2024-03-13/i-2/after-window.log',
+      '2024-03-05/i-3/sub/nested.log',
+      '2024-03-05/i-3/2024-01-01/dated-subfolder.log',
+      '2024-03-05/top.log',
+    ];
+    const rows = keys.map((k) => ({
+      deployment: SOURCE.deployment,
+      day: k.slice(0, 10),
+      path: `s3://b/site-a/${k}`,
+      line: '2024-03-10T00:00:00Z INFO heartbeat',
+    }));
+    const res = runSql(costEventsSql(SOURCE, win, 7), SOURCE, rows);
+    const got = res.rows.map((v) => [v[0]!.replace('s3://b/site-a/', ''), v[1]]).sort();
+    const read = keys.filter((k) => k >= '2024-03-03' && k < '2024-03-13').sort();
+    expect(got).toEqual(read.map((k) => [k, controllerOf(k.split('/'))]));
+    expect(got.map(([, c]) => c).sort()).toEqual(['', 'i-1', 'i-2', 'i-3', 'i-3/sub'].sort());
+  });
 });

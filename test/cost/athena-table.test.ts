@@ -35,7 +35,10 @@ describe('logs.athena', () => {
         TableInput: {
           Name: 'controller_logs',
           TableType: 'EXTERNAL_TABLE',
-          PartitionKeys: [{ Name: 'deployment', Type: 'string' }],
+          PartitionKeys: [
+            { Name: 'deployment', Type: 'string' },
+            { Name: 'day', Type: 'string' },
+          ],
           StorageDescriptor: {
             Columns: [{ Name: 'line', Type: 'string' }],
             Location: { 'Fn::Join': ['', ['s3://', bucketRef, '/site-a/']] },
@@ -49,14 +52,21 @@ describe('logs.athena', () => {
       });
     });
 
-    test('partitions are projected (no crawler, no MSCK REPAIR): the deployment maps to <bucket>/<deployment>/', () => {
+    test('partitions are projected (no crawler, no MSCK REPAIR): deployment and day map to <bucket>/<deployment>/<day>/', () => {
       t.hasResourceProperties('AWS::Glue::Table', {
         TableInput: {
           Parameters: {
             'projection.enabled': 'true',
             'projection.deployment.type': 'enum',
             'projection.deployment.values': 'site-a',
-            'storage.location.template': { 'Fn::Join': ['', ['s3://', bucketRef, `/\${deployment}/`]] },
+            'projection.day.type': 'date',
+            'projection.day.format': 'yyyy-MM-dd',
+            'projection.day.range': '2000-01-01,NOW',
+            'projection.day.interval': '1',
+            'projection.day.interval.unit': 'DAYS',
+            'storage.location.template': {
+              'Fn::Join': ['', ['s3://', bucketRef, `/\${deployment}/\${day}/`]],
+            },
           },
         },
       });

@@ -7,6 +7,7 @@ Trino documentation gives (https://trino.io/docs/current/functions/regexp.html, 
 string.html; Athena engine v3 is Trino):
   regexp_like(s, p)          true when p matches anywhere in s (Java-style, ASCII \\d and \\s)
   regexp_extract(s, p[, g])  group g (default 0) of the first match, NULL when p does not match
+  regexp_replace(s, p, r)    every match of p replaced by r ($g in r is group g)
   strpos(s, t)               1-based position of t in s, 0 when absent
   reverse(s)                 s backwards
   json_parse(s)              the JSON value, NULL for invalid text (in Trino it raises and the
@@ -20,7 +21,7 @@ standard SQL that SQLite runs as Trino does for the integer and text values used
 
 Usage: trino-sqlite.py < request.json
   request: {"sql": "...", "database": "...", "table": "...",
-            "rows": [{"deployment": "...", "path": "s3://...", "line": "..."}]}
+            "rows": [{"deployment": "...", "day": "YYYY-MM-DD", "path": "s3://...", "line": "..."}]}
 Prints {"columns": [...], "rows": [[text or null, ...], ...]} on stdout.
 """
 import json
@@ -49,6 +50,12 @@ def regexp_extract(s, p, g=0):
         return None
     m = _re(p).search(s)
     return None if m is None else m.group(g)
+
+
+def regexp_replace(s, p, r):
+    if s is None or p is None or r is None:
+        return None
+    return _re(p).sub(re.sub(r'\$(\d+)', r'\\g<\1>', r.replace('\\', '\\\\')), s)
 
 
 def strpos(s, t):
@@ -110,6 +117,7 @@ def main():
         ('regexp_like', 2, regexp_like),
         ('regexp_extract', 2, regexp_extract),
         ('regexp_extract', 3, regexp_extract),
+        ('regexp_replace', 3, regexp_replace),
         ('strpos', 2, strpos),
         ('reverse', 1, reverse),
         ('json_parse', 1, json_parse),
@@ -122,10 +130,10 @@ def main():
     schema = req['database'].replace('"', '""')
     table = req['table'].replace('"', '""')
     db.execute(f'ATTACH DATABASE \':memory:\' AS "{schema}"')
-    db.execute(f'CREATE TABLE "{schema}"."{table}" (deployment TEXT, "$path" TEXT, line TEXT)')
+    db.execute(f'CREATE TABLE "{schema}"."{table}" (deployment TEXT, day TEXT, "$path" TEXT, line TEXT)')
     db.executemany(
-        f'INSERT INTO "{schema}"."{table}" VALUES (?, ?, ?)',
-        [(r['deployment'], r['path'], r['line']) for r in req['rows']],
+        f'INSERT INTO "{schema}"."{table}" VALUES (?, ?, ?, ?)',
+        [(r['deployment'], r['day'], r['path'], r['line']) for r in req['rows']],
     )
     cur = db.execute(req['sql'])
     columns = [c[0] for c in cur.description]

@@ -276,11 +276,11 @@ export function cases(f: Facts): Case[] {
     },
     {
       name: 'write a log object under the deployment prefix',
-      why: 'log sync writes <prefix>/<instance-id>/...',
+      why: 'log sync writes <prefix>/<day>/<instance-id>/..., <prefix>/undated/<instance-id>/... and <prefix>/xspot-cdk/<instance-id>/...',
       expect: 'allow',
-      requests: [
-        { principal: CONTROLLER, action: 's3:PutObject', resource: logObject(`${f.logPrefix}/i-0abc/xspot.log`) },
-      ],
+      requests: ['2024-03-01/i-0abc/xspot.log', 'undated/i-0abc/notes.txt', 'xspot-cdk/i-0abc/log-sync.log'].map(
+        (key) => ({ principal: CONTROLLER, action: 's3:PutObject', resource: logObject(`${f.logPrefix}/${key}`) }),
+      ),
     },
     {
       name: 'Session Manager channel from a controller',
@@ -306,7 +306,7 @@ export function cases(f: Facts): Case[] {
         {
           principal: CONTROLLER,
           action: 's3:PutObject',
-          resource: logObject(`${f.logPrefix}/i-0abc/a.log`),
+          resource: logObject(`${f.logPrefix}/2024-03-01/i-0abc/a.log`),
           context: { 'aws:SourceIp': undefined, 'aws:SourceVpc': f.env.vpcId, 'aws:VpcSourceIp': f.env.privateIp },
         },
       ],
@@ -623,9 +623,17 @@ export function cases(f: Facts): Case[] {
       why: "other deployments' and the access logs must stay intact",
       expect: 'deny',
       requests: [
-        { principal: CONTROLLER, action: 's3:PutObject', resource: logObject('other/i-0abc/x.log') },
-        { principal: CONTROLLER, action: 's3:DeleteObject', resource: logObject(`${f.logPrefix}/i-0abc/x.log`) },
-        { principal: IMAGE_BUILD, action: 's3:PutObject', resource: logObject(`${f.logPrefix}/i-0abc/x.log`) },
+        { principal: CONTROLLER, action: 's3:PutObject', resource: logObject('other/2024-03-01/i-0abc/x.log') },
+        {
+          principal: CONTROLLER,
+          action: 's3:DeleteObject',
+          resource: logObject(`${f.logPrefix}/2024-03-01/i-0abc/x.log`),
+        },
+        {
+          principal: IMAGE_BUILD,
+          action: 's3:PutObject',
+          resource: logObject(`${f.logPrefix}/2024-03-01/i-0abc/x.log`),
+        },
       ],
     },
     {
