@@ -4,21 +4,14 @@
  * embedded default), then build the stacks. Invalid config stops synth with the same messages
  * as `xspot-cdk check-config`, before any construct is created.
  */
+import '../lib/synth-startup';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as v8 from 'node:v8';
 import { App } from 'aws-cdk-lib';
 import { formatFinding } from '../lib/config/findings';
 import { ConfigErrors, type LoadedConfig, loadConfig, packageRoot } from '../lib/config/load';
 import { reportError } from '../lib/errors';
 import { buildXspotApp } from '../lib/stacks/app';
-
-// aws-cdk-lib checks the templates with a WebAssembly engine (about 9 MB) that runs once per synth.
-// By default V8 also recompiles its hot functions with the optimizing compiler on background threads,
-// and the process waits for that work before it exits: seconds of CPU that this one run never uses.
-// The baseline compiler's code runs the same checks with the same results. Set before the engine loads.
-v8.setFlagsFromString('--no-wasm-tier-up');
-v8.setFlagsFromString('--no-wasm-dynamic-tiering');
 
 // cdk.json's feature flags also apply when the app runs without the CDK CLI (node dist/bin/xspot-cdk.js);
 // context from the CLI or cdk.json still takes precedence.
