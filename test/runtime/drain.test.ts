@@ -16,7 +16,9 @@ const sandbox = (opts?: SandboxOptions) => {
 };
 afterEach(() => sb?.cleanup());
 
-const logSync = (s: Sandbox) => `aws s3 sync ${s.path('/var/log/xspot')} s3://xspot-logs-123456789012/xspot/${IID}/`;
+/** The final flush: log-sync.sh's sync of the runtime's own logs, which every run makes (log-sync.test.ts covers LOG_PATH's). */
+const logSync = (s: Sandbox) =>
+  `aws s3 sync ${s.path('/var/log/xspot-cdk')} s3://xspot-logs-123456789012/xspot/xspot-cdk/${IID}/`;
 
 describe('bin/drain.sh', () => {
   test('stops new work, waits for running containers, flushes logs, then CONTINUE', () => {
