@@ -60,20 +60,28 @@ export function searchCost(needle: Buffer, p: Float64Array, q = 0): number {
   if (len < BM_MIN_LENGTH || first * SEARCH_CHUNK_BYTES <= (10 + 4 * len) / 3) {
     return NS_MEMCHR_BYTE + first * NS_FIRST_BYTE_HIT + hits;
   }
-  const occurrence = new Int32Array(256).fill(-1);
+  // Expected shift: a byte absent from needle[0, len - 1) shifts by len; the others by their
+  // distance from the end (the last byte by at least 1).
+  const occurrence = OCCURRENCE.fill(-1);
   for (let i = 0; i < len - 1; i++) occurrence[needle[i]] = i;
   const last = needle[len - 1];
-  let advance = 0;
-  for (let c = 0; c < 256; c++) {
-    if (p[c] === 0) continue;
-    advance += p[c] * (c === last ? Math.max(1, len - 1 - occurrence[last]) : len - 1 - occurrence[c]);
+  let advance = len;
+  for (let i = 0; i < len - 1; i++) {
+    const c = needle[i];
+    if (occurrence[c] !== i || c === last) continue;
+    advance -= p[c] * (i + 1);
   }
+  advance -= p[last] * (len - Math.max(1, len - 1 - occurrence[last]));
   return NS_BMH_STEP / Math.max(advance, 1e-9) + hits;
 }
 
-function occurrences(haystack: Buffer, needle: Buffer): number {
+/** Scratch table of searchCost (the last position of each byte in the needle). */
+const OCCURRENCE = new Int32Array(256);
+
+/** Occurrences of `needle` in `haystack`, counted up to `stopAt` (enough to know it is too many). */
+function occurrences(haystack: Buffer, needle: Buffer, stopAt = Number.POSITIVE_INFINITY): number {
   let n = 0;
-  for (let at = haystack.indexOf(needle); at >= 0; at = haystack.indexOf(needle, at + 1)) n++;
+  for (let at = haystack.indexOf(needle); at >= 0 && n < stopAt; at = haystack.indexOf(needle, at + 1)) n++;
   return n;
 }
 
@@ -84,9 +92,11 @@ function occurrences(haystack: Buffer, needle: Buffer): number {
  */
 export function chooseAnchors(sample: Buffer): Anchor[] {
   if (sample.length === 0) return [...DEFAULT_ANCHORS];
-  const counts = new Float64Array(256);
+  // Integer counts: this loop runs once per command, mostly before the JIT has compiled it, where
+  // each increment of a Float64Array element would allocate a boxed number.
+  const counts = new Uint32Array(256);
   for (let i = 0; i < sample.length; i++) counts[sample[i]]++;
-  const p = counts.map((c) => c / sample.length);
+  const p = Float64Array.from(counts, (c) => c / sample.length);
   const small = sample.subarray(0, COUNT_SAMPLE);
   return MARKER_BYTES.map((m) => {
     let best: Anchor = { needle: m, offset: 0 };
@@ -98,7 +108,9 @@ export function chooseAnchors(sample: Buffer): Anchor[] {
         // unless they cannot win even with no hits at all.
         let cost = searchCost(needle, p);
         if (needle.length < BM_MIN_LENGTH && cost < bestCost - 1e-9) {
-          cost = searchCost(needle, p, occurrences(small, needle) / small.length);
+          // Counting stops at the first count whose hits alone would make the needle lose.
+          const stopAt = Math.floor(((bestCost - 1e-9 - cost) / NS_JS_HIT) * small.length) + 1;
+          cost = searchCost(needle, p, occurrences(small, needle, stopAt) / small.length);
         }
         if (cost < bestCost - 1e-9) {
           best = { needle, offset: from };
