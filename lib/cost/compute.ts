@@ -384,7 +384,10 @@ function shareWorker(
   spread: ((pc: PlacementCost, t0: number, t1: number, share: number) => void) | undefined,
 ): void {
   const byStart = wc.placements;
-  if (byStart.length === 1) return shareAlone(wc, byStart[0], spread);
+  if (byStart.length === 1) {
+    shareAlone(wc, byStart[0], spread);
+    return;
+  }
   // Sorted only when out of order (the sort is stable: in order, it would change nothing).
   if (!startsInOrder(byStart)) byStart.sort((a, b) => a.start - b.start);
   const byEnd = [...byStart];
