@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { UserError } from '../errors';
 import { type FileScan, type ScanSink, scanLocalFileInto } from './scan-file';
 import type { Anchor } from './scanner';
@@ -74,7 +74,9 @@ export async function scanFiles(
     }
   };
   const workerData = { anchors: anchors.map((a) => ({ needle: new Uint8Array(a.needle), offset: a.offset })) };
-  const workers = Array.from({ length: n }, () => new Worker(WORKER_FILE, { workerData }));
+  // Loaded here: a one-thread scan (the default on two cores) does not pay for the module.
+  const { Worker: WorkerThread } = require('node:worker_threads') as typeof import('node:worker_threads');
+  const workers: Worker[] = Array.from({ length: n }, () => new WorkerThread(WORKER_FILE, { workerData }));
   let next = 0;
   try {
     await Promise.all(
