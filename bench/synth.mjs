@@ -86,7 +86,10 @@ for (const [label, env, sameFlags] of [
   console.log(
     `synth, ${label}: empty CDK app median ${median(base).toFixed(0)} ms, xspot-cdk full app (warm compile cache) median ${median(full).toFixed(0)} ms (${runs} runs each; load average ${os.loadavg()[0].toFixed(2)})`,
   );
-  console.log(`synth ratio, ${label} (full / empty): ${ratio.toFixed(2)} (goal <= 1.30)`);
+  // The goal is the default mode's (validation on, as users synth); with validation off the empty
+  // app is little more than aws-cdk-lib's core, and the ratio is reported for reference.
+  const goal = sameFlags ? `goal <= 1.30: ${ratio <= 1.3 ? 'ok' : 'MISSED'}` : 'for reference, no goal';
+  console.log(`synth ratio, ${label} (full / empty): ${ratio.toFixed(2)} (${goal})`);
   if (sameFlags) {
     console.log(
       `synth ratio, ${label}, first synth (empty compile cache; full / empty): ${(median(fullCold) / median(base)).toFixed(2)} (full median ${median(fullCold).toFixed(0)} ms; no goal)`,
