@@ -10,7 +10,7 @@ import { join } from 'node:path';
 const ROOT = join(__dirname, '..', '..');
 const BENCH = join(ROOT, 'bench', 'cost-bench.mjs');
 const DENSITY_LINE =
-  /^density (\S+) \((\d+) containers\/GB; (\d+) MB, (\d+) containers\): ratio cost\/grep (\d+\.\d\d) \(goal >= 0\.33\) (ok|MISSED); peak RSS (\d+) MB \(goal < 200 MB\) (ok|MISSED)/;
+  /^density (\S+) \((\d+) containers\/GB; (\d+) MB, (\d+) containers\): ratio cost\/grep (\d+\.\d\d) \(goal >= 0\.33\) (ok|MISSED); peak RSS (\d+) MB \(goal < 200 MB\) (ok|MISSED), \d+ MB on \d+ MB; ratio per run (\d+\.\d\d)-(\d+\.\d\d)$/;
 
 function bench(env: Record<string, string>) {
   if (!existsSync(join(ROOT, 'dist', 'bin', 'cli.js'))) {
@@ -27,15 +27,23 @@ function bench(env: Record<string, string>) {
 }
 
 describe('bench/cost-bench.mjs on a 1 MB log set', () => {
-  test('THEN it reports a ratio and a peak RSS for each of sparse, medium and dense', () => {
-    const r = bench({});
+  test('THEN it reports a ratio, a peak RSS and the spread of the runs for each of sparse, medium and dense', () => {
+    const r = bench({ COST_BENCH_RUNS: '2' });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.lines).toHaveLength(3);
     const parsed = r.lines.map((l) => {
       const m = DENSITY_LINE.exec(l);
       expect(m).not.toBeNull();
-      return { name: m![1], perGb: Number(m![2]), containers: Number(m![4]), ratio: Number(m![5]), rss: Number(m![7]) };
+      return {
+        name: m![1],
+        perGb: Number(m![2]),
+        containers: Number(m![4]),
+        ratio: Number(m![5]),
+        rss: Number(m![7]),
+        lowest: Number(m![9]),
+        highest: Number(m![10]),
+      };
     });
     expect(parsed.map((p) => [p.name, p.perGb])).toEqual([
       ['sparse', 100],
@@ -47,6 +55,8 @@ describe('bench/cost-bench.mjs on a 1 MB log set', () => {
       expect(p.ratio).toBeGreaterThan(0);
       // A node process holds at least its heap; 0 would mean the RSS was not measured.
       expect(p.rss).toBeGreaterThan(10);
+      expect(p.lowest).toBeGreaterThan(0);
+      expect(p.highest).toBeGreaterThanOrEqual(p.lowest);
     }
   });
 
