@@ -2,8 +2,7 @@
  * Writes the JSON report without building it as one string: the top-level object is written
  * member by member through a 1 MiB buffer; small members are pretty-printed, and each element of
  * a top-level array (a row: a worker, a container, a day) goes on one line of its own, encoded
- * into a reused buffer. A report
- * with tens of thousands of rows stays readable and diffable, is about a third smaller than
+ * into a reused buffer in pieces of about 64 KiB. A report with tens of thousands of rows stays readable and diffable, is about a third smaller than
  * `JSON.stringify(report, null, 2)`, and never exists twice in memory.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
@@ -14,7 +13,7 @@ const ROWS_PIECE_CHARS = 64 * 1024;
 
 /**
  * Encodes strings straight into one reused buffer and writes it out when full: no string holds
- * more than one row, and nothing is encoded twice (a growing string flushed with writeSync would
+ * more than a 64 KiB piece of rows, and nothing is encoded twice (a growing string flushed with writeSync would
  * be flattened, then copied into a temporary buffer).
  */
 class BufferedFile {
