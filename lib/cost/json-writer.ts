@@ -2,8 +2,9 @@
  * Writes the JSON report without building it as one string: the top-level object is written
  * member by member through a 1 MiB buffer; small members are pretty-printed, and each element of
  * a top-level array (a row: a worker, a container, a day) goes on one line of its own, encoded
- * into a reused buffer in pieces of about 64 KiB. A report with tens of thousands of rows stays readable and diffable, is about a third smaller than
- * `JSON.stringify(report, null, 2)`, and never exists twice in memory.
+ * into a reused buffer in pieces of about 64 KiB. A report with tens of thousands of rows stays
+ * readable and diffable, is about a third smaller than `JSON.stringify(report, null, 2)`, and
+ * never exists twice in memory.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 
