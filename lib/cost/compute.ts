@@ -357,7 +357,7 @@ function endsInOrder(list: readonly PlacementCost[]): boolean {
 }
 
 /**
- * shareWorker for a worker that hosted one placement (a third of them or more): the placement
+ * shareWorker for a worker that hosted one placement (common: many workers run one container): the placement
  * bears the whole cost of its time on the worker, without the sweep's sorts and lists.
  */
 function shareAlone(

@@ -14,8 +14,8 @@ const ROWS_PIECE_CHARS = 64 * 1024;
 
 /**
  * Encodes strings straight into one reused buffer and writes it out when full: no string holds
- * more than a 64 KiB piece of rows, and nothing is encoded twice (a growing string flushed with writeSync would
- * be flattened, then copied into a temporary buffer).
+ * more than a 64 KiB piece of rows, and nothing is encoded twice (a growing string flushed with
+ * writeSync would be flattened, then copied into a temporary buffer).
  */
 class BufferedFile {
   private readonly buf = Buffer.allocUnsafe(BUFFER_BYTES);
